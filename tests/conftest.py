@@ -1,0 +1,61 @@
+"""Shared fixtures: the data built once per session into a temporary folder, and a way to
+run the notebook's own cells (by part tag) in this process, like testbook does."""
+import json
+import os
+import sys
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import hw4data  # noqa: E402
+
+SOURCES = Path(os.environ.get("HW4_SOURCES", ROOT.parent / "shared" / "datasets"))
+NOTEBOOK = ROOT / "homework4.ipynb"
+
+
+@pytest.fixture(scope="session")
+def sources():
+    if not SOURCES.is_dir():
+        pytest.fail(f"{SOURCES}: the public corpora are needed (set HW4_SOURCES).")
+    return SOURCES
+
+
+@pytest.fixture(scope="session")
+def built(sources, tmp_path_factory):
+    out = tmp_path_factory.mktemp("data")
+    hw4data.build(sources, out, log=lambda *a: None)
+    return out
+
+
+def notebook_cells(*tags):
+    """Source of the notebook's code cells carrying any of `tags`, in order."""
+    nb = json.loads(NOTEBOOK.read_text())
+    return ["".join(c["source"]) for c in nb["cells"]
+            if c["cell_type"] == "code" and set(c["metadata"].get("tags", [])) & set(tags)]
+
+
+def run_part(part, params):
+    """Execute the setup cells and the cells of `part` with `params` overriding the parameters."""
+    ns = {"__name__": "__notebook__"}
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        cells = notebook_cells("setup", part)
+        exec(cells[0], ns)              # the parameters cell
+        ns.update(params)
+        for src in cells[1:]:
+            exec(compile(src, f"<{part} cell>", "exec"), ns)
+    finally:
+        os.chdir(cwd)
+        matplotlib.pyplot.close("all")
+    return ns
+
+
+@pytest.fixture(scope="session")
+def fast_params(built, sources, tmp_path_factory):
+    return {"DATA_DIR": str(built), "MNIST_DIR": str(sources / "mnist"),
+            "RESULTS_DIR": str(tmp_path_factory.mktemp("results")), "FAST": True, "SEED": 0}

@@ -1,0 +1,167 @@
+"""The data builder: formats, the speaker split, the effect, determinism and bad input."""
+import gzip
+import json
+import pickle
+import shutil
+
+import numpy as np
+import pytest
+
+import hw4data
+from hw4data import DataError
+
+
+def load(folder, name):
+    with open(folder / name, "rb") as f:
+        return pickle.load(f)
+
+
+def test_speech_shapes_and_blocks(built):
+    trs, tes = load(built, "trs.pkl"), load(built, "tes.pkl")
+    assert trs.shape == (300, 16180) and trs.dtype == np.float32
+    assert tes.shape == (100, 22631) and tes.dtype == np.float32
+    side = json.loads((built / "speakers.json").read_text())
+    for name, n in (("trs.pkl", 30), ("tes.pkl", 10)):
+        rows = side[name]["rows"]
+        assert len(rows) == 10 * n
+        for i in range(n):   # rows 10i..10i+9 are one speaker, ten different utterances
+            block = rows[10 * i:10 * i + 10]
+            assert {r["speaker"] for r in block} == {side[name]["speakers"][i]}
+            assert len({r["utterance"] for r in block}) == 10
+
+
+def test_split_is_disjoint_and_sex_balanced(built):
+    side = json.loads((built / "speakers.json").read_text())
+    train, test = set(side["trs.pkl"]["speakers"]), set(side["tes.pkl"]["speakers"])
+    assert not train & test
+    for name, per_sex in (("trs.pkl", 15), ("tes.pkl", 5)):
+        sexes = [r["sex"] for r in side[name]["rows"][::10]]
+        assert sexes.count("F") == per_sex and sexes.count("M") == per_sex
+
+
+def test_rows_start_on_speech(built):
+    """The first 50 ms of every row carry speech-level energy, not leading silence."""
+    for name in ("trs.pkl", "tes.pkl"):
+        X = load(built, name)
+        first = np.sqrt((X[:, :800] ** 2).mean(1))
+        whole = np.sqrt((X ** 2).mean(1))
+        assert (first > 0.05 * whole).all(), np.argmin(first / whole)
+
+
+def test_rows_match_librosa_load(built, sources):
+    import librosa
+    side = json.loads((built / "speakers.json").read_text())
+    r = side["tes.pkl"]["rows"][37]
+    y, _ = librosa.load(sources / "librispeech-test-clean" / r["speaker"] / f"{r['utterance']}.flac", sr=16000)
+    row = load(built, "tes.pkl")[37]
+    start = hw4data.speech_start(y)
+    assert np.array_equal(row, y[start:start + len(row)])
+
+
+def test_sevens_and_effect(built, sources):
+    images, labels = hw4data.load_mnist(sources / "mnist", "test")
+    te7 = load(built, "te7.pkl")
+    tr7 = load(built, "tr7.pkl")
+    assert tr7.shape == (6265, 28, 28) and te7.shape == (1028, 28, 28)
+    assert te7.dtype == np.uint8 and tr7.dtype == np.uint8
+    truth = np.load(built / "poor_sevens_truth.npz")
+    a = truth["te7_a"]
+    assert a.shape == (1028,) and a.min() >= -1 and a.max() <= 1
+    clean = images[labels == 7]
+    assert np.array_equal(te7, hw4data.add_fade(clean, a))
+    # the effect is present: a > 0 darkens the bottom rows relative to the top, a < 0 the opposite
+    ratio = te7[:, 18:].sum((1, 2)) / np.maximum(clean[:, 18:].sum((1, 2)), 1)
+    assert np.corrcoef(ratio, a)[0, 1] < -0.85
+    strong = a > 0.9
+    assert te7[strong, 27].max() <= 26   # bottom row scaled by at most 1 - 0.9 when a > 0.9
+    assert str(truth["te7_sha256"]) == hw4data.sha256(built / "te7.pkl")
+
+
+def test_deterministic(built, sources, tmp_path):
+    hw4data.build(sources, tmp_path, log=lambda *a: None)
+    for name in ("trs.pkl", "tes.pkl", "tr7.pkl", "te7.pkl", "speakers.json", "manifest.json"):
+        assert (tmp_path / name).read_bytes() == (built / name).read_bytes(), name
+
+
+def test_graders_files_are_kept(built, sources, tmp_path):
+    for name in ("manifest.json", "trs.pkl", "te7.pkl"):
+        shutil.copy(built / name, tmp_path / name)
+    own = np.zeros((500, 16180), np.float32)          # the course's file, say
+    with open(tmp_path / "trs.pkl", "wb") as f:
+        pickle.dump(own, f)
+    messages = []
+    written = hw4data.build(sources, tmp_path, log=messages.append)
+    assert "trs.pkl" not in written and "te7.pkl" in written
+    assert np.array_equal(load(tmp_path, "trs.pkl"), own)
+    assert any("trs.pkl" in m and "left untouched" in m for m in messages)
+
+
+def test_missing_sources(tmp_path):
+    with pytest.raises(DataError, match="source folder not found.*--sources"):
+        hw4data.build(tmp_path / "nowhere", tmp_path / "out")
+    assert hw4data.main(["--sources", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")]) == 2
+
+
+def fake_sources(sources, tmp_path, keep_utts=15):
+    """A copy of the sources' layout (files linked) where one speaker keeps few long utterances."""
+    src = sources / "librispeech-test-clean"
+    dst = tmp_path / "librispeech-test-clean"
+    dst.mkdir(parents=True)
+    shutil.copy(src / "speakers.csv", dst)
+    lines = (src / "utterances.csv").read_text().splitlines()
+    for d in src.iterdir():
+        if d.is_dir():
+            (dst / d.name).symlink_to(d)
+    (tmp_path / "mnist").symlink_to(sources / "mnist")
+    return dst, lines
+
+
+def test_speaker_with_too_few_usable_utterances(sources, tmp_path):
+    dst, lines = fake_sources(sources, tmp_path)
+    speaker = lines[1].split(",")[0]
+    (dst / speaker).unlink()
+    (dst / speaker).mkdir()
+    import soundfile as sf
+    kept = [l for l in lines[1:] if l.startswith(speaker + ",")]
+    for l in kept:   # every utterance of this speaker replaced by 0.5 s of sound
+        path = l.split(",")[2]
+        t = np.arange(8000) / 16000
+        sf.write(dst / path, 0.3 * np.sin(2 * np.pi * 200 * t), 16000)
+    (dst / "utterances.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=f"(?s)speaker {speaker}: only 0 usable.*too short"):
+        hw4data.build(tmp_path, tmp_path / "out")
+
+
+def test_missing_utterance_file(sources, tmp_path):
+    dst, lines = fake_sources(sources, tmp_path)
+    (dst / "utterances.csv").write_text("\n".join(lines + [lines[1].replace(".flac", "x.flac")]) + "\n")
+    with pytest.raises(DataError, match="x.flac: listed in utterances.csv but missing"):
+        hw4data.build(tmp_path, tmp_path / "out")
+
+
+def test_md5_mismatch(sources, tmp_path):
+    mnist = tmp_path / "mnist"
+    mnist.mkdir()
+    for name in hw4data.MNIST_FILES:
+        (mnist / name).symlink_to(sources / "mnist" / name)
+    (mnist / "t10k-labels-idx1-ubyte.gz").unlink()
+    raw = gzip.decompress((sources / "mnist" / "t10k-labels-idx1-ubyte.gz").read_bytes())
+    (mnist / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(raw[:-1] + b"\x03"))
+    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz: md5 .* does not match"):
+        hw4data.load_mnist(mnist, "test")
+
+
+def test_truncated_idx(sources, tmp_path):
+    raw = gzip.decompress((sources / "mnist" / "t10k-images-idx3-ubyte.gz").read_bytes())
+    (tmp_path / "cut.gz").write_bytes(gzip.compress(raw[:-100]))
+    with pytest.raises(DataError, match=r"truncated or padded IDX file: header says \(10000, 28, 28\)"):
+        hw4data.read_idx(tmp_path / "cut.gz")
+    (tmp_path / "broken.gz").write_bytes((sources / "mnist" / "t10k-images-idx3-ubyte.gz").read_bytes()[:5000])
+    with pytest.raises(DataError, match="cannot be read as an IDX file"):
+        hw4data.read_idx(tmp_path / "broken.gz")
+
+
+def test_mnist_loader(sources):
+    x, y = hw4data.load_mnist(sources / "mnist", "test")
+    assert x.shape == (10000, 28, 28) and x.dtype == np.uint8 and y.dtype == np.int64
+    assert np.bincount(y).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
