@@ -4,19 +4,12 @@ import pytest
 import torch
 
 
+from conftest import run_part
+
+
 @pytest.fixture(scope="module")
 def nb(fast_params):
-    return run_part_cached("p1", fast_params)
-
-
-_CACHE = {}
-
-
-def run_part_cached(part, params):
-    from conftest import run_part
-    if part not in _CACHE:
-        _CACHE[part] = run_part(part, params)
-    return _CACHE[part]
+    return run_part("p1", fast_params)
 
 
 @pytest.mark.parametrize("L", [5, 20, 45, 60])

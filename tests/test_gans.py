@@ -1,0 +1,68 @@
+"""Problems 3 and 4, on the notebook's own functions (setup + p3 / p4 cells in FAST mode)."""
+import numpy as np
+import pytest
+import torch
+
+from conftest import run_part
+
+
+@pytest.fixture(scope="module")
+def p3(fast_params):
+    return run_part("p3", fast_params)
+
+
+@pytest.fixture(scope="module")
+def p4(fast_params):
+    return run_part("p4", fast_params)
+
+
+def test_assignment_layer_sizes(p3):
+    G, D = p3["Generator"](), p3["Discriminator"]()
+    sizes = lambda m: [(l.in_features, l.out_features) for l in m.modules() if isinstance(l, torch.nn.Linear)]
+    assert sizes(G) == [(110, 200), (200, 400), (400, 784)]
+    assert sizes(D) == [(794, 400), (400, 200), (200, 100), (100, 1)]
+    assert isinstance(list(G.net)[-1], torch.nn.Tanh)
+    out = G(torch.randn(4, 100), p3["one_hot"](torch.tensor([0, 3, 7, 9])))
+    assert out.shape == (4, 28, 28) and out.abs().max() <= 1
+
+
+def test_one_hot_and_balanced_labels(p3):
+    oh = p3["one_hot"](torch.tensor([7]))
+    assert oh.shape == (1, 10) and oh[0].argmax().item() == 7 and (oh[0] > 0).sum() == 1
+    labels = p3["balanced_labels"](100)
+    assert torch.bincount(labels).tolist() == [10] * 10
+
+
+def test_bce_matches_hand_computation(p3):
+    logits = torch.tensor([0.3, -2.0])
+    hand = -np.mean(np.log(1 / (1 + np.exp(-np.array([0.3, -2.0])))))
+    assert p3["bce"](logits, 1.0).item() == pytest.approx(hand, rel=1e-6)
+
+
+def test_p3_outputs(p3, fast_params):
+    m = p3["METRICS"]["p3"]
+    assert len(m["per_class_accuracy"]) == 10 and 0 <= m["conditioning_accuracy"] <= 1
+    assert m["frechet"] >= 0 and m["frechet_real_floor"] >= 0
+    f = np.load(f"{fast_params['RESULTS_DIR']}/p3_samples.npz")
+    assert f["images"].shape == (1000, 28, 28) and f["images"].dtype == np.uint8
+    assert np.bincount(f["labels"]).tolist() == [100] * 10
+    assert p3["METRICS"]["seconds"]["p3"] < 90
+
+
+def test_centre_patch(p4):
+    x = torch.arange(2 * 28 * 28, dtype=torch.float32).reshape(2, 28, 28)
+    c = p4["centre"](x)
+    assert c.shape == (2, 100) and torch.equal(c[1], x[1, 9:19, 9:19].reshape(100))
+    G = p4["Imputer"]()
+    assert G.net[0].in_features == 200
+    assert G(torch.randn(3, 100), c[:1].repeat(3, 1)).shape == (3, 28, 28)
+
+
+def test_p4_outputs(p4, fast_params):
+    m = p4["METRICS"]["p4"]
+    for lam in m["lambdas"]:
+        assert set(m[f"{lam:g}"]) == {"center_mse", "outside_mse", "label_consistency", "diversity"}
+    f = np.load(f"{fast_params['RESULTS_DIR']}/p4_completions.npz")
+    assert f["gen_0"].shape == (1000, 28, 28) and f["gen_0"].dtype == np.uint8
+    assert f["test_index"].tolist() == list(range(1000))
+    assert p4["METRICS"]["seconds"]["p4"] < 90
