@@ -66,3 +66,15 @@ def test_p4_outputs(p4, fast_params):
     assert f["gen_0"].shape == (1000, 28, 28) and f["gen_0"].dtype == np.uint8
     assert f["test_index"].tolist() == list(range(1000))
     assert p4["METRICS"]["seconds"]["p4"] < 90
+
+
+def test_digit_classifier_leaves_the_callers_random_state_alone(p3):
+    """Training the judge on first use must not reseed the training loop that first asks for it."""
+    p3["_CLASSIFIER"].clear()
+    torch.manual_seed(123); np.random.seed(123)
+    p3["digit_classifier"]()
+    after = torch.rand(3), np.random.rand(3)
+    torch.manual_seed(123); np.random.seed(123)
+    expected = torch.rand(3), np.random.rand(3)
+    assert torch.equal(after[0], expected[0]) and np.array_equal(after[1], expected[1])
+    assert "net" in p3["_CLASSIFIER"]

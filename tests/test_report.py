@@ -65,3 +65,51 @@ def test_html_renders_in_chromium(tmp_path):
     subprocess.run(flags + ["--window-size=1280,4000", f"--screenshot={shot / 'homework4.png'}", HTML.as_uri()],
                    capture_output=True, timeout=180)
     assert (shot / "homework4.png").stat().st_size > 10_000
+
+
+def _result_text(nb, part):
+    """The Markdown that the last code cell of a section displays."""
+    cells = [c for c in nb["cells"] if c["cell_type"] == "code" and part in c["metadata"].get("tags", [])]
+    return "".join("".join(o["data"]["text/markdown"]) for o in cells[-1]["outputs"]
+                   if "text/markdown" in o.get("data", {}))
+
+
+def test_each_section_states_the_task_and_closes_with_its_printed_result(nb):
+    markdown = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    for n in (1, 2, 3, 4):
+        opening = next(i for i, m in enumerate(markdown) if m.lstrip().startswith(f'<a id="p{n}"></a>'))
+        assert "**The task.**" in markdown[opening], f"problem {n} does not open with the task"
+    m = json.loads((ROOT / "results" / "metrics.json").read_text())
+    expected = {
+        "p1": [f"{m['p1']['test_accuracy_mean']:.3f}", f"{m['p1']['eer']:.3f}"],
+        "p2": [f"z{m['p2']['effect_dim']}"],
+        "p3": [f"{m['p3']['conditioning_accuracy']:.3f}", f"{m['p3']['frechet']:.1f}"],
+        "p4": [f"{m['p4']['10']['label_consistency']:.3f}", f"{m['p4']['0']['label_consistency']:.3f}"],
+    }
+    for part, numbers in expected.items():
+        text = _result_text(nb, part)
+        assert text.startswith("**Result"), f"{part}: the section's last cell shows no Result paragraph"
+        for number in numbers:
+            assert number in text, f"{part}: {number} (from metrics.json) is not in the Result paragraph"
+
+
+def test_math_stays_readable_latex_in_the_html():
+    """Without MathJax the formulas must show as their LaTeX source, not mangled by Markdown."""
+    html = HTML.read_text()
+    for source in (r"\binom{10}{2}", r"\mathcal{L}_G", r"\mathrm{KL}"):
+        assert source in html, source
+    body = html[html.index("<body"):]
+    spans = re.findall(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", body, flags=re.S)
+    assert len(spans) > 20
+    for display, inline in spans:
+        assert not re.search(r"</?(em|strong|i|b)>", display or inline), (display or inline)[:200]
+
+
+def test_readme_quotes_the_committed_metrics():
+    readme = (ROOT / "README.md").read_text()
+    m = json.loads((ROOT / "results" / "metrics.json").read_text())
+    for number in (f"{m['p1']['test_accuracy_mean']:.3f}", f"{m['p1']['eer']:.3f}",
+                   f"{m['p3']['conditioning_accuracy']:.3f}", f"{m['p3']['frechet']:.1f}",
+                   f"{m['p4']['10']['label_consistency']:.3f}", f"{m['p4']['10']['center_mse']:.4f}",
+                   f"{round(m['seconds']['total']):,} s"):
+        assert number in readme, f"README does not quote {number} from results/metrics.json"
