@@ -17,11 +17,15 @@ def nb():
     return json.loads(NOTEBOOK.read_text())
 
 
-def test_committed_notebook_is_one_clean_run(nb):
+@pytest.fixture(scope="module")
+def metrics():
+    return json.loads((ROOT / "results" / "metrics.json").read_text())
+
+
+def test_committed_notebook_is_one_clean_run(nb, metrics):
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1))
     assert not [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
-    metrics = json.loads((ROOT / "results" / "metrics.json").read_text())
     assert metrics["fast"] is False
     for part in ("p1", "p2", "p3", "p4", "total"):
         assert metrics["seconds"][part] > 0
@@ -74,12 +78,12 @@ def _result_text(nb, part):
                    if "text/markdown" in o.get("data", {}))
 
 
-def test_each_section_states_the_task_and_closes_with_its_printed_result(nb):
+def test_each_section_states_the_task_and_closes_with_its_printed_result(nb, metrics):
     markdown = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
     for n in (1, 2, 3, 4):
         opening = next(i for i, m in enumerate(markdown) if m.lstrip().startswith(f'<a id="p{n}"></a>'))
         assert "**The task.**" in markdown[opening], f"problem {n} does not open with the task"
-    m = json.loads((ROOT / "results" / "metrics.json").read_text())
+    m = metrics
     expected = {
         "p1": [f"{m['p1']['test_accuracy_mean']:.3f}", f"{m['p1']['eer']:.3f}"],
         "p2": [f"z{m['p2']['effect_dim']}"],
@@ -105,9 +109,9 @@ def test_math_stays_readable_latex_in_the_html():
         assert not re.search(r"</?(em|strong|i|b)>", display or inline), (display or inline)[:200]
 
 
-def test_readme_quotes_the_committed_metrics():
+def test_readme_quotes_the_committed_metrics(metrics):
     readme = (ROOT / "README.md").read_text()
-    m = json.loads((ROOT / "results" / "metrics.json").read_text())
+    m = metrics
     for number in (f"{m['p1']['test_accuracy_mean']:.3f}", f"{m['p1']['eer']:.3f}",
                    f"{m['p3']['conditioning_accuracy']:.3f}", f"{m['p3']['frechet']:.1f}",
                    f"{m['p4']['10']['label_consistency']:.3f}", f"{m['p4']['10']['center_mse']:.4f}",
