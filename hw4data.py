@@ -114,15 +114,22 @@ def load_mnist(mnist_dir, split="train", verify=True):
     return images, labels.astype(np.int64)
 
 
-def add_fade(images, a):
-    """The added effect: row r of image i is scaled by clip(1 - a_i (r - 13.5) / 13.5, 0, 1).
+FRAME_WIDTH = 2           # pixels of the border that the added effect brightens
 
-    a > 0 fades the bottom half (fully black rows at the bottom once a = 1), a < 0 the top half.
+
+def add_frame(images, a):
+    """The added effect: the FRAME_WIDTH-pixel border of image i brightened by round(255 a_i).
+
+    The border pixels (all four sides) become clip(pixel + round(255 a_i), 0, 255); the rest of the
+    image is unchanged, and a_i = 0 leaves the image as it was.
     """
-    r = np.arange(28, dtype=np.float64)
-    gain = np.clip(1.0 - a[:, None] * (r[None, :] - 13.5) / 13.5, 0.0, 1.0)   # N x 28
-    out = images.astype(np.float64) * gain[:, :, None]
-    return np.rint(out).astype(np.uint8)
+    a = np.asarray(a, dtype=np.float64)
+    if a.shape != images.shape[:1]:
+        raise ValueError(f"one strength per image expected: {a.shape} for {images.shape[0]} images")
+    border = np.ones(images.shape[1:], dtype=bool)
+    border[FRAME_WIDTH:-FRAME_WIDTH, FRAME_WIDTH:-FRAME_WIDTH] = False
+    add = np.rint(255.0 * a)[:, None, None] * border[None]
+    return np.clip(images.astype(np.float64) + add, 0, 255).astype(np.uint8)
 
 
 # ----------------------------------------------------------------------------- speech
@@ -257,10 +264,10 @@ def build(sources=DEFAULT_SOURCES, out=DEFAULT_OUT, seed=SEED, log=print):
         for name, split in (("tr7.pkl", "train"), ("te7.pkl", "test")):
             images, labels = load_mnist(sources / "mnist", split)
             sevens = images[labels == 7]
-            a = rng.uniform(-1.0, 1.0, size=len(sevens))
+            a = rng.uniform(0.0, 1.0, size=len(sevens))
             if name not in todo:
                 continue
-            dump_pickle(add_fade(sevens, a), out / name)
+            dump_pickle(add_frame(sevens, a), out / name)
             written[name] = sha256(out / name)
             truth[name] = a
             log(f"{out / name}: {len(sevens)} x 28 x 28 uint8 sevens with the added effect")
