@@ -2,6 +2,7 @@
 run the notebook's own cells (by part tag) in this process, like testbook does."""
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -57,5 +58,9 @@ def run_part(part, params):
 
 @pytest.fixture(scope="session")
 def fast_params(built, sources, tmp_path_factory):
-    return {"DATA_DIR": str(built), "MNIST_DIR": str(sources / "mnist"),
+    """FAST-mode parameters. MNIST comes from a copy in a temporary folder, so a cell that read MNIST
+    from anywhere but the MNIST_DIR parameter would not see the same files (see test_notebook.py)."""
+    mnist_copy = tmp_path_factory.mktemp("sources") / "mnist"
+    shutil.copytree(sources / "mnist", mnist_copy)
+    return {"DATA_DIR": str(built), "MNIST_DIR": str(mnist_copy),
             "RESULTS_DIR": str(tmp_path_factory.mktemp("results")), "FAST": True, "SEED": 0}

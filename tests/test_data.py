@@ -66,15 +66,28 @@ def test_sevens_and_effect(built, sources):
     assert te7.dtype == np.uint8 and tr7.dtype == np.uint8
     truth = np.load(built / "poor_sevens_truth.npz")
     a = truth["te7_a"]
-    assert a.shape == (1028,) and a.min() >= -1 and a.max() <= 1
+    assert a.shape == (1028,) and a.min() >= 0 and a.max() <= 1 and a.std() > 0.25   # U(0, 1)
     clean = images[labels == 7]
-    assert np.array_equal(te7, hw4data.add_fade(clean, a))
-    # the effect is present: a > 0 darkens the bottom rows relative to the top, a < 0 the opposite
-    ratio = te7[:, 18:].sum((1, 2)) / np.maximum(clean[:, 18:].sum((1, 2)), 1)
-    assert np.corrcoef(ratio, a)[0, 1] < -0.85
-    strong = a > 0.9
-    assert te7[strong, 27].max() <= 26   # bottom row scaled by at most 1 - 0.9 when a > 0.9
+    assert np.array_equal(te7, hw4data.add_frame(clean, a))
+    # the frame: the 2-pixel border brightened by round(255 a), clipped; the inside untouched
+    w = hw4data.FRAME_WIDTH
+    assert w == 2 and np.array_equal(te7[:, w:-w, w:-w], clean[:, w:-w, w:-w])
+    expected = np.clip(clean.astype(int) + np.rint(255 * a)[:, None, None].astype(int), 0, 255)
+    for border in (np.s_[:, :w, :], np.s_[:, -w:, :], np.s_[:, :, :w], np.s_[:, :, -w:]):
+        assert np.array_equal(te7[border], expected[border])
     assert str(truth["te7_sha256"]) == hw4data.sha256(built / "te7.pkl")
+    assert str(truth["tr7_sha256"]) == hw4data.sha256(built / "tr7.pkl")
+
+
+def test_frame_by_hand():
+    x = np.zeros((2, 28, 28), np.uint8)
+    x[1, 0, 0] = 200                                  # a bright corner pixel that the frame clips at 255
+    out = hw4data.add_frame(x, np.array([0.0, 0.5]))
+    assert np.array_equal(out[0], x[0])               # a = 0 leaves the image unchanged
+    assert out[1, 0, 0] == 255 and out[1, 1, 5] == 128 and out[1, 27, 27] == 128 and out[1, 2, 2] == 0
+    assert (out[1] > 0).sum() == 28 * 28 - 24 * 24
+    with pytest.raises(ValueError, match="one strength per image"):
+        hw4data.add_frame(x, np.array([0.5]))
 
 
 def test_deterministic(built, sources, tmp_path):

@@ -42,6 +42,42 @@ def test_html_is_exported_from_this_notebook(nb):
     assert html.count("<audio") >= 4 and "data:audio/wav;base64" in html
 
 
+def _offline_chromium(tmp_path):
+    """Headless Chromium with every connection sent to a closed local port: no network at all."""
+    return [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+            f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=30000"]
+
+
+def _probe(page, tmp_path):
+    dom = subprocess.run(_offline_chromium(tmp_path) + ["--dump-dom", page.as_uri()], capture_output=True,
+                         text=True, timeout=300).stdout
+    m = re.search(r'<pre id="probe-result">(.*?)</pre>', dom)
+    assert m, dom[-2000:]
+    return json.loads(m.group(1).replace("&quot;", '"'))
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (test.sh installs it)")
+def test_math_renders_offline_in_chromium(tmp_path):
+    """MathJax is inlined: with the network off, every formula is typeset and no raw LaTeX is left."""
+    probe = tmp_path / "math.html"
+    script = r"""<script>window.addEventListener('load', () => { const done = () => {
+      const text = [...document.querySelectorAll('.jp-RenderedMarkdown')].map(e => {
+        const c = e.cloneNode(true); c.querySelectorAll('mjx-container').forEach(x => x.remove()); return c.textContent;
+      }).join('\n');
+      const r = {typeset: document.querySelectorAll('.jp-RenderedMarkdown mjx-container').length,
+                 errors: document.querySelectorAll('mjx-merror').length,
+                 dollars: (text.match(/\$/g) || []).length, raw: /\\(mathcal|mathrm|frac|sum)/.test(text)};
+      const pre = document.createElement('pre'); pre.id = 'probe-result'; pre.textContent = JSON.stringify(r);
+      document.body.appendChild(pre); };
+      (window.MathJax && MathJax.startup ? MathJax.startup.promise : Promise.resolve()).then(done); });</script>"""
+    probe.write_text(HTML.read_text().replace("</body>", script + "</body>"))
+    result = _probe(probe, tmp_path)
+    assert result["typeset"] > 50 and result["errors"] == 0, result
+    assert result["dollars"] == 0 and not result["raw"], result
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (test.sh installs it)")
 def test_html_renders_in_chromium(tmp_path):
     probe = tmp_path / "probe.html"
@@ -55,19 +91,13 @@ def test_html_renders_in_chromium(tmp_path):
       document.body.appendChild(pre);
     });</script>"""
     probe.write_text(HTML.read_text().replace("</body>", script + "</body>"))
-    flags = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000"]
-    dom = subprocess.run(flags + ["--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=180).stdout
-    m = re.search(r'<pre id="probe-result">(.*?)</pre>', dom)
-    assert m, dom[-2000:]
-    result = json.loads(m.group(1).replace("&quot;", '"'))
+    result = _probe(probe, tmp_path)
     assert result["imgs"] > 10 and result["broken"] == 0, result
     assert result["audio"] >= 4 and result["audioData"] == result["audio"], result
     shot = ROOT / "screenshots"
     shot.mkdir(exist_ok=True)
-    subprocess.run(flags + ["--window-size=1280,4000", f"--screenshot={shot / 'homework4.png'}", HTML.as_uri()],
-                   capture_output=True, timeout=180)
+    subprocess.run(_offline_chromium(tmp_path) + ["--window-size=1280,4000", f"--screenshot={shot / 'homework4.png'}",
+                                                  HTML.as_uri()], capture_output=True, timeout=180)
     assert (shot / "homework4.png").stat().st_size > 10_000
 
 
@@ -97,8 +127,8 @@ def test_each_section_states_the_task_and_closes_with_its_printed_result(nb, met
             assert number in text, f"{part}: {number} (from metrics.json) is not in the Result paragraph"
 
 
-def test_math_stays_readable_latex_in_the_html():
-    """Without MathJax the formulas must show as their LaTeX source, not mangled by Markdown."""
+def test_math_source_is_not_mangled_by_markdown():
+    """MathJax typesets the LaTeX that Markdown left in the page: no Markdown tag may land inside it."""
     html = HTML.read_text()
     for source in (r"\binom{10}{2}", r"\mathcal{L}_G", r"\mathrm{KL}"):
         assert source in html, source
