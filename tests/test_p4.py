@@ -15,7 +15,7 @@ def test_centre_patch(p4):
     x = torch.arange(2 * 28 * 28, dtype=torch.float32).reshape(2, 28, 28)
     c = p4["centre"](x)
     assert c.shape == (2, 100) and torch.equal(c[1], x[1, 9:19, 9:19].reshape(100))
-    G = p4["Generator"](cond=100, hidden=p4["P4_HIDDEN"])
+    G = p4["Generator"](cond=100, hidden=p4["P4_KEPT"]["hidden"])
     assert G.net[0].in_features == 200
     assert G(torch.randn(3, 100), c[:1].repeat(3, 1)).shape == (3, 28, 28)
 
