@@ -116,9 +116,10 @@ def test_each_section_states_the_task_and_closes_with_its_printed_result(nb, met
     m = metrics
     expected = {
         "p1": [f"{m['p1']['test_accuracy_mean']:.3f}", f"{m['p1']['eer']:.3f}"],
-        "p2": [f"z{m['p2']['effect_dim']}"],
+        "p2": [f"z{m['p2']['effect_dim']}", f"{sum(m['p2']['spearman_chosen_per_seed']) / len(m['p2']['seeds']):.3f}"],
         "p3": [f"{m['p3']['conditioning_accuracy']:.3f}", f"{m['p3']['frechet']:.1f}"],
-        "p4": [f"{m['p4']['10']['label_consistency']:.3f}", f"{m['p4']['0']['label_consistency']:.3f}"],
+        "p4": [f"{m['p4']['kept']['10']['label_consistency']:.3f}", f"{m['p4']['0']['label_consistency']:.3f}",
+               f"{m['p4']['diverse']['diversity']:.3f}"],
     }
     for part, numbers in expected.items():
         text = _result_text(nb, part)
@@ -142,8 +143,14 @@ def test_math_source_is_not_mangled_by_markdown():
 def test_readme_quotes_the_committed_metrics(metrics):
     readme = (ROOT / "README.md").read_text()
     m = metrics
-    for number in (f"{m['p1']['test_accuracy_mean']:.3f}", f"{m['p1']['eer']:.3f}",
+    p2_rho = sum(m["p2"]["spearman_chosen_per_seed"]) / len(m["p2"]["seeds"])
+    for number in (f"{m['p1']['test_accuracy_mean']:.3f}", f"{m['p1']['eer']:.3f}", f"{p2_rho:.3f}",
+                   f"{m['p2']['test_elbo']:.1f}",
                    f"{m['p3']['conditioning_accuracy']:.3f}", f"{m['p3']['frechet']:.1f}",
-                   f"{m['p4']['10']['label_consistency']:.3f}", f"{m['p4']['10']['center_mse']:.4f}",
+                   f"{m['p4']['0']['label_consistency']:.3f}", f"{m['p4']['kept']['10']['label_consistency']:.3f}",
+                   f"{m['p4']['kept']['10']['center_mse']:.4f}", f"{m['p4']['diverse']['diversity']:.3f}",
                    f"{round(m['seconds']['total']):,} s"):
         assert number in readme, f"README does not quote {number} from results/metrics.json"
+    effects = (ROOT / "results" / "p2_effects.md").read_text()
+    table = effects[effects.index("| effect |"):].strip()
+    assert table in readme, "README does not quote results/p2_effects.md"
