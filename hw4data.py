@@ -216,6 +216,18 @@ def sha256(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def poor_sevens(mnist_dir, seed=SEED, effect=add_frame):
+    """Yield (file name, uint8 sevens with the effect, strength per image) for tr7.pkl (MNIST's training
+    sevens) and te7.pkl (its test sevens), strengths a ~ U(0, 1) drawn from `seed`.
+    effect(images as float64 0..255, a) -> images; the result is rounded and clipped to 0..255."""
+    rng = np.random.default_rng(seed + 7)
+    for name, split in (("tr7.pkl", "train"), ("te7.pkl", "test")):
+        images, labels = load_mnist(mnist_dir, split)
+        sevens = images[labels == 7]
+        a = rng.uniform(0.0, 1.0, size=len(sevens))
+        yield name, np.clip(np.rint(effect(sevens.astype(np.float64), a)), 0, 255).astype(np.uint8), a
+
+
 def dump_pickle(array, path):
     with open(path, "wb") as f:
         pickle.dump(array, f, protocol=4)
@@ -260,17 +272,13 @@ def build(sources=DEFAULT_SOURCES, out=DEFAULT_OUT, seed=SEED, log=print):
             log(f"{out / name}: {len(ids) * UTTS_PER_SPEAKER} x {length} float32, {len(ids)} speakers")
 
     if {"tr7.pkl", "te7.pkl"} & set(todo):
-        rng = np.random.default_rng(seed + 7)
-        for name, split in (("tr7.pkl", "train"), ("te7.pkl", "test")):
-            images, labels = load_mnist(sources / "mnist", split)
-            sevens = images[labels == 7]
-            a = rng.uniform(0.0, 1.0, size=len(sevens))
+        for name, poor, a in poor_sevens(sources / "mnist", seed):
             if name not in todo:
                 continue
-            dump_pickle(add_frame(sevens, a), out / name)
+            dump_pickle(poor, out / name)
             written[name] = sha256(out / name)
             truth[name] = a
-            log(f"{out / name}: {len(sevens)} x 28 x 28 uint8 sevens with the added effect")
+            log(f"{out / name}: {len(poor)} x 28 x 28 uint8 sevens with the added effect")
 
     if sidecar:
         old = json.loads((out / "speakers.json").read_text()) if (out / "speakers.json").is_file() else {}

@@ -74,13 +74,8 @@ def blur(x, a):
     return np.stack([ndimage.gaussian_filter(im, 1.5 * ai) for im, ai in zip(x, a)])
 
 
-def frame(x, a):
-    """The stand-in's own effect (hw4data.add_frame), as the reference row."""
-    return hw4data.add_frame(np.clip(np.rint(x), 0, 255).astype(np.uint8), a)
-
-
-EFFECTS = {  # name: (function, what it acts on)
-    "frame (the stand-in)": (frame, "background"),
+EFFECTS = {  # name: (function of float64 images 0..255 and strengths, what it acts on)
+    "frame (the stand-in)": (hw4data.add_frame, "background"),
     "background haze": (background_haze, "background"),
     "corner spot": (corner_spot, "background"),
     "side gradient": (side_gradient, "background"),
@@ -93,17 +88,11 @@ EFFECTS = {  # name: (function, what it acts on)
 
 def make_data(effect, mnist_dir, out, seed=0):
     """tr7.pkl, te7.pkl (uint8) and poor_sevens_truth.npz for one effect, in hw4data's format."""
-    fn, _ = EFFECTS[effect]
-    rng = np.random.default_rng(seed + 7)
     arrays = {}
-    for name, split in (("tr7", "train"), ("te7", "test")):
-        images, labels = hw4data.load_mnist(mnist_dir, split)
-        sevens = images[labels == 7]
-        a = rng.uniform(0.0, 1.0, size=len(sevens))
-        poor = np.clip(np.rint(fn(sevens.astype(np.float64), a)), 0, 255).astype(np.uint8)
-        hw4data.dump_pickle(poor, out / f"{name}.pkl")
-        arrays[f"{name}_a"] = a
-        arrays[f"{name}_sha256"] = np.array(hw4data.sha256(out / f"{name}.pkl"))
+    for name, poor, a in hw4data.poor_sevens(mnist_dir, seed, effect=EFFECTS[effect][0]):
+        hw4data.dump_pickle(poor, out / name)
+        arrays[f"{name[:-4]}_a"] = a
+        arrays[f"{name[:-4]}_sha256"] = np.array(hw4data.sha256(out / name))
     np.savez(out / "poor_sevens_truth.npz", **arrays)
 
 
