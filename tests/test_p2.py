@@ -113,3 +113,37 @@ def test_p2_cells_do_not_peek():
     assert len(readers) == 1 and "spearmanr" in readers[0]
     for c in cells:
         assert not re.search(r"frame|border", c, re.I), c[:80]
+
+
+def plain_vae_training(nb, X, seed, beta, epochs, batch):
+    """The single-model loop of pytorch/examples/vae: one VAE, the global random stream."""
+    nb["seed_everything"](seed)
+    vae = nb["VAE"]()
+    opt = torch.optim.Adam(vae.parameters(), lr=1e-3)
+    for _ in range(epochs):
+        for idx in torch.randperm(len(X)).split(batch):
+            x = X[idx]
+            loss, _, _ = nb["vae_loss"](*vae(x), x, beta)
+            opt.zero_grad(); loss.backward(); opt.step()
+    return vae
+
+
+def test_vaes_trained_as_one_equal_vaes_trained_alone(nb):
+    """The batched trainer (one stacked model, vmap) gives each VAE the weights that the plain loop gives it alone."""
+    seeds, betas = [0, 1, 1], [1.0, 1.0, 4.0]
+    torch.set_default_dtype(torch.float64)          # float64: any mixing between models shows far above rounding
+    try:
+        X = torch.rand(200, 28, 28, generator=torch.Generator().manual_seed(0))
+        together, curves = nb["train_vaes"](X, seeds, betas, epochs=2, batch=64)
+        assert len(together) == len(curves) == 3 and all(len(c) == 2 for c in curves)
+        for m, (seed, beta) in enumerate(zip(seeds, betas)):
+            alone = plain_vae_training(nb, X, seed, beta, epochs=2, batch=64)
+            for name, w in alone.state_dict().items():
+                assert torch.allclose(w, together[m].state_dict()[name], rtol=0, atol=1e-10), (m, name)
+        (single,), _ = nb["train_vaes"](X, [seeds[-1]], [betas[-1]], epochs=2, batch=64)     # one model: no vmap
+        for name, w in single.state_dict().items():
+            assert torch.allclose(w, together[-1].state_dict()[name], rtol=0, atol=1e-10), name
+    finally:
+        torch.set_default_dtype(torch.float32)
+    w = [v.dec[-1].weight for v in together]
+    assert not torch.allclose(w[0], w[1]) and not torch.allclose(w[1], w[2])   # seeds and betas both matter

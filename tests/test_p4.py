@@ -57,3 +57,27 @@ def test_p4_outputs(p4, fast_params):
     assert f["gen_0"].shape == (1000, 28, 28) and f["gen_0"].dtype == np.uint8
     assert f["gen_10_draws"].shape == (10, 1000, 28, 28) and f["gen_10_draws"].dtype == np.uint8
     assert f["test_index"].tolist() == list(range(1000))
+
+
+@pytest.mark.parametrize("kw", [{}, {"matching_aware": True, "hidden": (32, 64)},
+                                {"matching_aware": True, "hidden": (32, 64), "ms_weights": [0.05, 0.5]}],
+                         ids=["assignment D", "matching-aware D", "mode-seeking"])
+def test_imputers_trained_as_one_equal_imputers_trained_alone(p4, kw):
+    """The batched trainer (one stacked model, vmap, shared dropout masks) gives each imputer the weights and
+    judge's curve it gets alone."""
+    kw, lams = dict(kw), [0.0, 10.0]
+    ms = kw.pop("ms_weights", None)
+    torch.set_default_dtype(torch.float64)
+    try:
+        X = torch.rand(64, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+        run = dict(epochs=2, steps=None, batch=16, seed=3, judge=lambda g: g.net[-2].weight.sum().item(), **kw)
+        Gs, Ds, curves = p4["train_imputers"](X, lams, ms_weights=ms, **run)
+        for m, lam in enumerate(lams):
+            (G,), (D,), (curve,) = p4["train_imputers"](X, [lam], ms_weights=ms and [ms[m]], **run)
+            assert len(curve) == 2 and curve == pytest.approx(curves[m], rel=1e-10)
+            for alone, together in ((G, Gs[m]), (D, Ds[m])):
+                for name, w in alone.state_dict().items():
+                    assert torch.allclose(w, together.state_dict()[name], rtol=0, atol=1e-10), (m, name)
+    finally:
+        torch.set_default_dtype(torch.float32)
+    assert not torch.allclose(Gs[0].net[-2].weight, Gs[1].net[-2].weight)     # lambda matters
