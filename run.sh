@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: install, build the data, run homework4.ipynb top to bottom in place (full run) with
-# papermill, and export homework4.html with every image, sound and formula embedded.
+# papermill, export homework4.html with every image, sound and formula embedded, and update README.md's numbers.
 # Usage: ./run.sh [--sources DIR]
 #   DIR holds librispeech-test-clean/ and mnist/ (default: $HW4_SOURCES, else ../shared/datasets).
 #   The notebook gets DATA_DIR=data, RESULTS_DIR=results and MNIST_DIR=DIR/mnist as parameters.
@@ -21,4 +21,5 @@ start=$(date +%s)
 .venv/bin/papermill homework4.ipynb homework4.ipynb --kernel python3 --log-output --no-progress-bar \
   -p DATA_DIR data -p RESULTS_DIR results -p MNIST_DIR "$SOURCES/mnist" -p FAST False
 .venv/bin/python export_html.py homework4.ipynb homework4.html
+.venv/bin/python update_readme.py
 echo "notebook executed and exported in $(( $(date +%s) - start )) s: homework4.ipynb, homework4.html, results/"

@@ -4,10 +4,12 @@ import json
 import os
 import shutil
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
 import pytest
+import torch
 
 matplotlib.use("Agg")
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,3 +66,20 @@ def fast_params(built, sources, tmp_path_factory):
     shutil.copytree(sources / "mnist", mnist_copy)
     return {"DATA_DIR": str(built), "MNIST_DIR": str(mnist_copy),
             "RESULTS_DIR": str(tmp_path_factory.mktemp("results")), "FAST": True, "SEED": 0}
+
+
+@contextmanager
+def float64():
+    """Default dtype float64 inside the block: in the batched-vs-alone tests any mixing between models shows far
+    above rounding."""
+    torch.set_default_dtype(torch.float64)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(torch.float32)
+
+
+def assert_same_weights(a, b, atol=1e-10):
+    """Modules a and b hold the same parameters, to atol."""
+    for name, w in a.state_dict().items():
+        assert torch.allclose(w, b.state_dict()[name], rtol=0, atol=atol), name

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import notebook_cells, run_part
+from conftest import assert_same_weights, float64, notebook_cells, run_part
 
 
 @pytest.fixture(scope="module")
@@ -131,19 +131,13 @@ def plain_vae_training(nb, X, seed, beta, epochs, batch):
 def test_vaes_trained_as_one_equal_vaes_trained_alone(nb):
     """The batched trainer (one stacked model, vmap) gives each VAE the weights that the plain loop gives it alone."""
     seeds, betas = [0, 1, 1], [1.0, 1.0, 4.0]
-    torch.set_default_dtype(torch.float64)          # float64: any mixing between models shows far above rounding
-    try:
+    with float64():
         X = torch.rand(200, 28, 28, generator=torch.Generator().manual_seed(0))
         together, curves = nb["train_vaes"](X, seeds, betas, epochs=2, batch=64)
         assert len(together) == len(curves) == 3 and all(len(c) == 2 for c in curves)
         for m, (seed, beta) in enumerate(zip(seeds, betas)):
-            alone = plain_vae_training(nb, X, seed, beta, epochs=2, batch=64)
-            for name, w in alone.state_dict().items():
-                assert torch.allclose(w, together[m].state_dict()[name], rtol=0, atol=1e-10), (m, name)
+            assert_same_weights(plain_vae_training(nb, X, seed, beta, epochs=2, batch=64), together[m])
         (single,), _ = nb["train_vaes"](X, [seeds[-1]], [betas[-1]], epochs=2, batch=64)     # one model: no vmap
-        for name, w in single.state_dict().items():
-            assert torch.allclose(w, together[-1].state_dict()[name], rtol=0, atol=1e-10), name
-    finally:
-        torch.set_default_dtype(torch.float32)
+        assert_same_weights(single, together[-1])
     w = [v.dec[-1].weight for v in together]
     assert not torch.allclose(w[0], w[1]) and not torch.allclose(w[1], w[2])   # seeds and betas both matter

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import run_part
+from conftest import assert_same_weights, float64, run_part
 
 
 @pytest.fixture(scope="module")
@@ -67,17 +67,13 @@ def test_imputers_trained_as_one_equal_imputers_trained_alone(p4, kw):
     judge's curve it gets alone."""
     kw, lams = dict(kw), [0.0, 10.0]
     ms = kw.pop("ms_weights", None)
-    torch.set_default_dtype(torch.float64)
-    try:
+    with float64():
         X = torch.rand(64, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
         run = dict(epochs=2, steps=None, batch=16, seed=3, judge=lambda g: g.net[-2].weight.sum().item(), **kw)
         Gs, Ds, curves = p4["train_imputers"](X, lams, ms_weights=ms, **run)
         for m, lam in enumerate(lams):
             (G,), (D,), (curve,) = p4["train_imputers"](X, [lam], ms_weights=ms and [ms[m]], **run)
             assert len(curve) == 2 and curve == pytest.approx(curves[m], rel=1e-10)
-            for alone, together in ((G, Gs[m]), (D, Ds[m])):
-                for name, w in alone.state_dict().items():
-                    assert torch.allclose(w, together.state_dict()[name], rtol=0, atol=1e-10), (m, name)
-    finally:
-        torch.set_default_dtype(torch.float32)
+            assert_same_weights(G, Gs[m])
+            assert_same_weights(D, Ds[m])
     assert not torch.allclose(Gs[0].net[-2].weight, Gs[1].net[-2].weight)     # lambda matters

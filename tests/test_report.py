@@ -3,6 +3,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -154,3 +155,8 @@ def test_readme_quotes_the_committed_metrics(metrics):
     effects = (ROOT / "results" / "p2_effects.md").read_text()
     table = effects[effects.index("| effect |"):].strip()
     assert table in readme, "README does not quote results/p2_effects.md"
+
+
+def test_readme_numbers_are_generated_from_the_committed_results():
+    check = subprocess.run([sys.executable, str(ROOT / "update_readme.py"), "--check"], capture_output=True, text=True)
+    assert check.returncode == 0, f"README.md is not what update_readme.py makes of results/: {check.stderr[-500:]}"
