@@ -9,7 +9,14 @@ builds files of exactly the same format from public corpora:
 * `tr7.pkl` / `te7.pkl`: every MNIST seven (CC BY-SA 3.0) in the original order, uint8, with
   an added effect whose per-image strength is written to `poor_sevens_truth.npz`.
 
+The speech comes from LibriSpeech test-clean in either of two layouts under the sources folder:
+`LibriSpeech/` (the OpenSLR archive test-clean.tar.gz, extracted as it ships) or
+`librispeech-test-clean/ls<speaker>/<utterance>.flac` (this project's shared copy). Which
+utterances go where is fixed by the committed list `data/librispeech_utterances.csv`, so both
+layouts give byte-identical files. MNIST is read from `mnist/` (the four IDX .gz files).
+
 Usage:  python hw4data.py [--sources DIR] [--out DIR]
+        python hw4data.py --download [--out DIR]   (fetch into the cache folder, then build)
 
 A file in the output folder that this builder did not write (its hash is not the one recorded
 in `manifest.json`) is a grader's own file: it is left untouched.
@@ -33,11 +40,10 @@ DEFAULT_OUT = HERE / "data"
 
 SR = 16000
 UTTS_PER_SPEAKER = 10
-TRAIN_LEN = 16180          # samples per row of trs.pkl (as in the course's file)
-TEST_LEN = 22631           # samples per row of tes.pkl
-TRAIN_PER_SEX = 15         # 15 F + 15 M training speakers, the other 5 F + 5 M are test speakers
+ROW_LENGTH = {"trs.pkl": 16180, "tes.pkl": 22631}   # samples per row (as in the course's files)
 TRIM_TOP_DB = 20           # leading silence: frames more than 20 dB below the utterance's peak
 SEED = 0
+UTTERANCE_LIST = HERE / "data" / "librispeech_utterances.csv"
 
 MNIST_FILES = {
     "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
@@ -45,11 +51,16 @@ MNIST_FILES = {
     "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
 }
+# Where --download fetches from (each can be overridden, e.g. for a local mirror): OpenSLR resource 12 and the
+# MNIST mirror that torchvision uses; the md5 sums are the ones both publish.
+LIBRISPEECH_URL = os.environ.get("HW4_LIBRISPEECH_URL", "https://www.openslr.org/resources/12/")
+LIBRISPEECH_ARCHIVE = ("test-clean.tar.gz", "32fa31d27d2e1cad72775fee3f4849a9")     # about 346 MB
+MNIST_URL = os.environ.get("HW4_MNIST_URL", "https://ossci-datasets.s3.amazonaws.com/mnist/")
 PUBLIC_SOURCES = (
-    "Get the public sources and pass their parent folder with --sources DIR:\n"
-    "  librispeech-test-clean/: LibriSpeech test-clean, https://www.openslr.org/12 (CC BY 4.0),\n"
-    "     laid out as <speaker_id>/<utt_id>.flac with speakers.csv and utterances.csv\n"
-    "     (see ../shared/datasets/librispeech-test-clean/README.md);\n"
+    "Get the public sources with `python hw4data.py --download`, or pass their parent folder with --sources DIR:\n"
+    "  LibriSpeech/: LibriSpeech test-clean as OpenSLR ships it (test-clean.tar.gz from\n"
+    "     https://www.openslr.org/12, CC BY 4.0, extracted in DIR), or librispeech-test-clean/ laid out as\n"
+    "     ls<speaker>/<utterance>.flac;\n"
     "  mnist/: the four MNIST IDX .gz files from any MNIST mirror (md5 sums in hw4data.MNIST_FILES)."
 )
 OUTPUTS = ("trs.pkl", "tes.pkl", "tr7.pkl", "te7.pkl")
@@ -92,21 +103,28 @@ def read_idx(path):
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims).copy()
 
 
-def load_mnist(mnist_dir, split="train", verify=True):
-    """MNIST `split` ('train' or 'test') -> (uint8 images N x 28 x 28, int64 labels N)."""
-    mnist_dir = Path(mnist_dir)
+def mnist_names(split):
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     prefix = "train" if split == "train" else "t10k"
-    names = [f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"]
+    return [f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"]
+
+
+def verify_mnist_file(path):
+    """The MNIST file at `path` exists and has its published md5."""
+    if not path.is_file():
+        raise DataError(f"{path}: MNIST file not found. " + PUBLIC_SOURCES)
+    if md5sum(path) != MNIST_FILES[path.name]:
+        raise DataError(f"{path}: md5 {md5sum(path)} does not match the published "
+                        f"{MNIST_FILES[path.name]}; the file is damaged, download it again. " + PUBLIC_SOURCES)
+
+
+def load_mnist(mnist_dir, split="train"):
+    """MNIST `split` ('train' or 'test') -> (uint8 images N x 28 x 28, int64 labels N), md5-checked."""
+    mnist_dir = Path(mnist_dir)
+    names = mnist_names(split)
     for name in names:
-        path = mnist_dir / name
-        if not path.is_file():
-            raise DataError(f"{path}: MNIST file not found. " + PUBLIC_SOURCES)
-        if verify and md5sum(path) != MNIST_FILES[name]:
-            raise DataError(f"{path}: md5 {md5sum(path)} does not match the published "
-                            f"{MNIST_FILES[name]}; the file is damaged, download it again. "
-                            + PUBLIC_SOURCES)
+        verify_mnist_file(mnist_dir / name)
     images, labels = (read_idx(mnist_dir / n) for n in names)
     if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.shape != images.shape[:1]:
         raise DataError(f"{mnist_dir}: MNIST {split} images {images.shape} and labels "
@@ -133,25 +151,29 @@ def add_frame(images, a):
 
 
 # ----------------------------------------------------------------------------- speech
-def read_speaker_table(ls_dir):
-    ls_dir = Path(ls_dir)
-    if not ls_dir.is_dir():
-        raise DataError(f"{ls_dir}: LibriSpeech folder not found. " + PUBLIC_SOURCES)
-    for name in ("speakers.csv", "utterances.csv"):
-        if not (ls_dir / name).is_file():
-            raise DataError(f"{ls_dir / name}: not found. " + PUBLIC_SOURCES)
-    with open(ls_dir / "speakers.csv", newline="") as f:
-        speakers = {row["speaker_id"]: row for row in csv.DictReader(f)}
-    utts = {s: [] for s in speakers}
-    with open(ls_dir / "utterances.csv", newline="") as f:
-        for row in csv.DictReader(f):
-            if row["speaker_id"] not in utts:
-                raise DataError(f"{ls_dir / 'utterances.csv'}: speaker {row['speaker_id']} "
-                                "is not in speakers.csv.")
-            utts[row["speaker_id"]].append(row)
-    for s in utts:
-        utts[s].sort(key=lambda r: r["utt_id"])
-    return speakers, utts
+def read_utterance_list(path=UTTERANCE_LIST):
+    """The committed list: output file -> [(speaker number, sex, utterance id), ...] in row order."""
+    rows = {name: [] for name in ROW_LENGTH}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(line for line in f if not line.startswith("#")):
+            rows[row["file"]].append((row["speaker"], row["sex"], row["utterance"]))
+    for name, utts in rows.items():
+        if not utts or len(utts) % UTTS_PER_SPEAKER:
+            raise DataError(f"{path}: {len(utts)} utterances for {name}, not a positive multiple of "
+                            f"{UTTS_PER_SPEAKER}; restore the file from the repository.")
+    return rows
+
+
+def librispeech_files(sources):
+    """utterance id -> FLAC path, for whichever LibriSpeech layout `sources` holds."""
+    sources = Path(sources)
+    openslr, shared = sources / "LibriSpeech" / "test-clean", sources / "librispeech-test-clean"
+    if openslr.is_dir():
+        return lambda utt: openslr.joinpath(*utt.split("-")[:2], f"{utt}.flac")
+    if shared.is_dir():
+        return lambda utt: shared / f"ls{utt.split('-')[0]}" / f"{utt}.flac"
+    raise DataError(f"{sources}: holds neither LibriSpeech/test-clean/ nor librispeech-test-clean/. "
+                    + PUBLIC_SOURCES)
 
 
 def speech_start(y):
@@ -166,49 +188,27 @@ def cut_utterance(y, length, path):
     start = speech_start(y)
     if len(y) - start < length:
         raise DataError(f"{path}: only {len(y) - start} samples after the leading silence, "
-                        f"{length} needed; this utterance is too short (it is never padded).")
+                        f"{length} needed; this is not the utterance the list names (it is never padded).")
     return y[start:start + length]
 
 
-def speaker_rows(ls_dir, speaker, utt_rows, length):
-    """The first 10 usable utterances of one speaker (utterance-id order) -> 10 x length rows."""
+def speech_rows(flac_of, utts, length):
+    """One row per listed utterance: librosa.load at SR from where the speech starts, `length` samples."""
     import librosa
-    rows, meta, too_short = [], [], []
-    for u in utt_rows:
-        path = Path(ls_dir) / u["path"]
-        if not path.is_file():
-            raise DataError(f"{path}: listed in utterances.csv but missing. " + PUBLIC_SOURCES)
-        y, _ = librosa.load(path, sr=SR)
-        try:
-            rows.append(cut_utterance(y, length, path))
-        except DataError as e:
-            too_short.append(str(e))
-            continue
-        meta.append(u["utt_id"])
-        if len(rows) == UTTS_PER_SPEAKER:
-            return np.stack(rows).astype(np.float32), meta
-    raise DataError(f"speaker {speaker}: only {len(rows)} usable utterances of {length} samples "
-                    f"after the leading silence, {UTTS_PER_SPEAKER} needed. Too short:\n  "
-                    + "\n  ".join(too_short) + "\nUse a corpus with longer utterances per speaker.")
+    return np.stack([cut_utterance(librosa.load(flac_of(u), sr=SR)[0], length, flac_of(u))
+                     for _, _, u in utts]).astype(np.float32)
 
 
-def speaker_key(s):
-    """Sort 'ls61' before 'ls121': by the LibriSpeech number when there is one."""
-    return (0, int(s[2:]), s) if s[2:].isdigit() else (1, 0, s)
-
-
-def split_speakers(speakers, seed=SEED):
-    """Seeded, sex-balanced split: TRAIN_PER_SEX speakers of each sex train, the rest test."""
-    rng = np.random.default_rng(seed)
-    train, test = [], []
-    for sex in ("F", "M"):
-        ids = sorted((s for s, r in speakers.items() if r["sex"] == sex), key=speaker_key)
-        if len(ids) <= TRAIN_PER_SEX:
-            raise DataError(f"need more than {TRAIN_PER_SEX} speakers of sex {sex}, found {len(ids)}.")
-        order = rng.permutation(len(ids))
-        train += [ids[i] for i in order[:TRAIN_PER_SEX]]
-        test += [ids[i] for i in order[TRAIN_PER_SEX:]]
-    return sorted(train, key=speaker_key), sorted(test, key=speaker_key)
+def check_sources(sources, utterance_list):
+    """Every listed FLAC and every MNIST file is there (MNIST md5-checked): nothing is written before."""
+    flac_of = librispeech_files(sources)
+    missing = [str(flac_of(u)) for utts in utterance_list.values() for _, _, u in utts if not flac_of(u).is_file()]
+    if missing:
+        raise DataError(f"{len(missing)} listed utterances are missing, e.g. {missing[:3]}. " + PUBLIC_SOURCES)
+    for split in ("train", "test"):
+        for name in mnist_names(split):
+            verify_mnist_file(Path(sources) / "mnist" / name)
+    return flac_of
 
 
 # ----------------------------------------------------------------------------- build
@@ -238,6 +238,8 @@ def build(sources=DEFAULT_SOURCES, out=DEFAULT_OUT, seed=SEED, log=print):
     sources, out = Path(sources), Path(out)
     if not sources.is_dir():
         raise DataError(f"{sources}: source folder not found. " + PUBLIC_SOURCES)
+    utterance_list = read_utterance_list()
+    flac_of = check_sources(sources, utterance_list)
     out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
@@ -254,22 +256,16 @@ def build(sources=DEFAULT_SOURCES, out=DEFAULT_OUT, seed=SEED, log=print):
     todo = [n for n in OUTPUTS if writable(n)]
     written, sidecar, truth = {}, {}, {}
 
-    if {"trs.pkl", "tes.pkl"} & set(todo):
-        ls_dir = sources / "librispeech-test-clean"
-        speakers, utts = read_speaker_table(ls_dir)
-        train_ids, test_ids = split_speakers(speakers, seed)
-        for name, ids, length in (("trs.pkl", train_ids, TRAIN_LEN), ("tes.pkl", test_ids, TEST_LEN)):
-            if name not in todo:
-                continue
-            blocks, rows_meta = [], []
-            for s in ids:
-                block, utt_ids = speaker_rows(ls_dir, s, utts[s], length)
-                blocks.append(block)
-                rows_meta += [{"speaker": s, "utterance": u, "sex": speakers[s]["sex"]} for u in utt_ids]
-            dump_pickle(np.concatenate(blocks), out / name)
-            written[name] = sha256(out / name)
-            sidecar[name] = {"row_length": length, "speakers": ids, "rows": rows_meta}
-            log(f"{out / name}: {len(ids) * UTTS_PER_SPEAKER} x {length} float32, {len(ids)} speakers")
+    for name in ("trs.pkl", "tes.pkl"):
+        if name not in todo:
+            continue
+        utts, length = utterance_list[name], ROW_LENGTH[name]
+        dump_pickle(speech_rows(flac_of, utts, length), out / name)
+        written[name] = sha256(out / name)
+        speakers = list(dict.fromkeys(f"ls{spk}" for spk, _, _ in utts))
+        sidecar[name] = {"row_length": length, "speakers": speakers,
+                         "rows": [{"speaker": f"ls{spk}", "utterance": u, "sex": sex} for spk, sex, u in utts]}
+        log(f"{out / name}: {len(utts)} x {length} float32, {len(speakers)} speakers")
 
     if {"tr7.pkl", "te7.pkl"} & set(todo):
         for name, poor, a in poor_sevens(sources / "mnist", seed):
@@ -300,15 +296,64 @@ def build(sources=DEFAULT_SOURCES, out=DEFAULT_OUT, seed=SEED, log=print):
     return sorted(written)
 
 
+# ----------------------------------------------------------------------------- download
+def cache_dir():
+    """Where --download keeps what it fetched: $HW4_CACHE, else the user's cache folder (e.g. ~/.cache/hw4)."""
+    import pooch
+    return Path(os.environ.get("HW4_CACHE") or pooch.os_cache("hw4"))
+
+
+def download(cache=None, librispeech_url=LIBRISPEECH_URL, mnist_url=MNIST_URL, md5=None, log=print):
+    """Fetch into `cache` what is missing there: LibriSpeech's test-clean.tar.gz (only the listed FLAC files and
+    SPEAKERS.TXT are extracted, into cache/LibriSpeech/) and the four MNIST files (cache/mnist/), each checked
+    against its md5 (`md5` overrides the published sums by file name). pooch downloads to a temporary file and
+    keeps it only when the hash matches, so a failed or interrupted download leaves nothing in place of a good
+    file, and a second call downloads nothing. Returns `cache`, a sources folder for build()."""
+    import pooch
+    cache = Path(cache or cache_dir())
+    md5 = {**dict([LIBRISPEECH_ARCHIVE]), **MNIST_FILES, **(md5 or {})}
+    archive = LIBRISPEECH_ARCHIVE[0]
+    members = ["LibriSpeech/SPEAKERS.TXT"] + [
+        f"LibriSpeech/test-clean/{'/'.join(u.split('-')[:2])}/{u}.flac"
+        for utts in read_utterance_list().values() for _, _, u in utts]
+    jobs = [(librispeech_url + archive, archive, cache, pooch.Untar(members=members, extract_dir="."))]
+    jobs += [(mnist_url + name, name, cache / "mnist", None) for name in MNIST_FILES]
+    downloader = pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=(10, 120))
+    failed = []
+    for url, name, folder, processor in jobs:
+        try:
+            pooch.retrieve(url, known_hash=f"md5:{md5[name]}", fname=name, path=folder, processor=processor,
+                           downloader=downloader)
+        except ValueError as e:
+            raise DataError(f"{url}: the download does not have the published md5 {md5[name]}; it was removed "
+                            f"and nothing was kept ({e}). Try again later, or download the file into {folder} "
+                            "yourself and check its md5.") from e
+        except Exception as e:                                   # no network, a refused connection, HTTP errors
+            failed.append(f"{url} ({type(e).__name__})")
+    if failed:
+        raise DataError("could not download:\n  " + "\n  ".join(failed) + f"\nCache folder: {cache}. Without a "
+                        f"network, put those files there yourself (the archive in {cache}, the MNIST files in "
+                        f"{cache / 'mnist'}) and run `python hw4data.py --download` again, or pass local copies with "
+                        "--sources DIR (DIR/LibriSpeech/ or DIR/librispeech-test-clean/, and DIR/mnist/).")
+    log(f"sources ready in {cache}")
+    return cache
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sources", default=os.environ.get("HW4_SOURCES", DEFAULT_SOURCES), type=Path,
-                   help="folder holding librispeech-test-clean/ and mnist/ (default: ../shared/datasets)")
+                   help="folder holding LibriSpeech/ or librispeech-test-clean/, and mnist/ (default: ../shared/datasets)")
+    p.add_argument("--download", action="store_true",
+                   help="fetch the sources into the cache folder ($HW4_CACHE, else the user's cache) and build from there")
+    p.add_argument("--librispeech-url", default=LIBRISPEECH_URL, help="base URL of test-clean.tar.gz")
+    p.add_argument("--mnist-url", default=MNIST_URL, help="base URL of the four MNIST files")
     p.add_argument("--out", default=DEFAULT_OUT, type=Path, help="output folder (default: data/)")
-    p.add_argument("--seed", default=SEED, type=int)
+    p.add_argument("--seed", default=SEED, type=int, help="seed of the sevens' effect strengths")
     args = p.parse_args(argv)
     try:
-        build(args.sources, args.out, args.seed)
+        sources = download(librispeech_url=args.librispeech_url, mnist_url=args.mnist_url) if args.download \
+            else args.sources
+        build(sources, args.out, args.seed)
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

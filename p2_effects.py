@@ -26,6 +26,7 @@ import numpy as np
 from scipy import ndimage
 
 import hw4data
+import hw4lib
 
 ROOT = Path(__file__).resolve().parent
 NOTEBOOK = ROOT / "homework4.ipynb"
@@ -96,17 +97,6 @@ def make_data(effect, mnist_dir, out, seed=0):
     np.savez(out / "poor_sevens_truth.npz", **arrays)
 
 
-def p2_notebook(path):
-    """The notebook's setup, p2 and report cells, in order, as a notebook of their own."""
-    import nbformat
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    nb.cells = [c for c in nb.cells if c.cell_type == "code"
-                and set(c.metadata.get("tags", [])) & {"setup", "p2", "report"}]
-    for c in nb.cells:
-        c.outputs, c.execution_count = [], None
-    nbformat.write(nb, path)
-
-
 def run_effect(effect, mnist_dir, work, fast):
     import papermill
     data, results = work / "data", work / "results"
@@ -141,7 +131,8 @@ def main(argv=None):
     mnist_dir = args.sources / "mnist"
     rows, t0 = [], time.time()
     with tempfile.TemporaryDirectory() as tmp:
-        p2_notebook(Path(tmp) / "p2.ipynb")
+        # the setup (without the digit classifier, which problem 2 does not use), the p2 cells, metrics.json
+        hw4lib.part_notebook(NOTEBOOK, Path(tmp) / "p2.ipynb", ("setup", "p2", "metrics"), skip=("judge",))
         for i, effect in enumerate(effects):
             t = time.time()
             m = run_effect(effect, mnist_dir, Path(tmp) / f"effect{i}", args.fast)

@@ -1,20 +1,21 @@
-"""Shared fixtures: the data built once per session into a temporary folder, and a way to
-run the notebook's own cells (by part tag) in this process, like testbook does."""
+"""Shared fixtures: the data built once per session into a temporary folder, the notebook's definition cells
+(no training) for the unit tests, and one FAST run of the whole notebook on a fresh kernel for every test that
+needs trained outputs."""
 import json
 import os
 import shutil
 import sys
-from contextlib import contextmanager
+import tempfile
 from pathlib import Path
 
 import matplotlib
 import pytest
-import torch
 
 matplotlib.use("Agg")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import hw4data  # noqa: E402
+import hw4lib  # noqa: E402
 
 SOURCES = Path(os.environ.get("HW4_SOURCES", ROOT.parent / "shared" / "datasets"))
 NOTEBOOK = ROOT / "homework4.ipynb"
@@ -34,52 +35,47 @@ def built(sources, tmp_path_factory):
     return out
 
 
-def notebook_cells(*tags):
-    """Source of the notebook's code cells carrying any of `tags`, in order."""
-    nb = json.loads(NOTEBOOK.read_text())
-    return ["".join(c["source"]) for c in nb["cells"]
-            if c["cell_type"] == "code" and set(c["metadata"].get("tags", [])) & set(tags)]
-
-
-def run_part(part, params):
-    """Execute the setup cells and the cells of `part` with `params` overriding the parameters."""
+def definitions(part, **params):
+    """A namespace with the notebook's parameters (`params` overriding them) and the cells tagged `defs` of the
+    setup and of `part`: its functions, classes and settings, nothing trained and no data read."""
     ns = {"__name__": "__notebook__"}
+    setup, own = hw4lib.notebook_cells(NOTEBOOK, "setup"), hw4lib.notebook_cells(NOTEBOOK, part)
+    definition = set(hw4lib.notebook_cells(NOTEBOOK, "defs"))
+    setup, own = [c for c in setup if c in definition], [c for c in own if c in definition]
     cwd = os.getcwd()
     os.chdir(ROOT)
     try:
-        cells = notebook_cells("setup", part)
-        exec(cells[0], ns)              # the parameters cell
-        ns.update(params)
-        for src in cells[1:]:
-            exec(compile(src, f"<{part} cell>", "exec"), ns)
+        exec(setup[0], ns)                  # the parameters cell
+        ns.update({"RESULTS_DIR": tempfile.mkdtemp(prefix="hw4-defs-"), **params})
+        for src in setup[1:] + own:
+            exec(compile(src, f"<{part} definitions>", "exec"), ns)
     finally:
         os.chdir(cwd)
-        matplotlib.pyplot.close("all")
     return ns
 
 
 @pytest.fixture(scope="session")
 def fast_params(built, sources, tmp_path_factory):
-    """FAST-mode parameters. MNIST comes from a copy in a temporary folder, so a cell that read MNIST
-    from anywhere but the MNIST_DIR parameter would not see the same files (see test_notebook.py)."""
+    """FAST-mode parameters. MNIST comes from a copy in a temporary folder, so a cell that read MNIST from anywhere
+    but the MNIST_DIR parameter would not see the same files."""
     mnist_copy = tmp_path_factory.mktemp("sources") / "mnist"
     shutil.copytree(sources / "mnist", mnist_copy)
     return {"DATA_DIR": str(built), "MNIST_DIR": str(mnist_copy),
             "RESULTS_DIR": str(tmp_path_factory.mktemp("results")), "FAST": True, "SEED": 0}
 
 
-@contextmanager
-def float64():
-    """Default dtype float64 inside the block: in the batched-vs-alone tests any mixing between models shows far
-    above rounding."""
-    torch.set_default_dtype(torch.float64)
-    try:
-        yield
-    finally:
-        torch.set_default_dtype(torch.float32)
+def execute_metrics(notebook, params, out):
+    """Run `notebook` (papermill, fresh kernel) with `params`; returns the metrics.json it wrote."""
+    import papermill as pm
+    pm.execute_notebook(str(notebook), str(out), parameters=params, cwd=str(ROOT), kernel_name="python3",
+                        progress_bar=False)
+    return json.loads((Path(params["RESULTS_DIR"]) / "metrics.json").read_text())
 
 
-def assert_same_weights(a, b, atol=1e-10):
-    """Modules a and b hold the same parameters, to atol."""
-    for name, w in a.state_dict().items():
-        assert torch.allclose(w, b.state_dict()[name], rtol=0, atol=atol), name
+@pytest.fixture(scope="session")
+def fast_run(fast_params, tmp_path_factory):
+    """One FAST run of the whole notebook: its executed cells, parameters, metrics and results folder."""
+    out = tmp_path_factory.mktemp("nb") / "homework4_fast.ipynb"
+    metrics = execute_metrics(NOTEBOOK, fast_params, out)
+    return {"path": out, "nb": json.loads(out.read_text()), "params": fast_params,
+            "results": Path(fast_params["RESULTS_DIR"]), "metrics": metrics}

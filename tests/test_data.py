@@ -115,41 +115,35 @@ def test_missing_sources(tmp_path):
     assert hw4data.main(["--sources", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")]) == 2
 
 
-def fake_sources(sources, tmp_path, keep_utts=15):
-    """A copy of the sources' layout (files linked) where one speaker keeps few long utterances."""
-    src = sources / "librispeech-test-clean"
-    dst = tmp_path / "librispeech-test-clean"
-    dst.mkdir(parents=True)
-    shutil.copy(src / "speakers.csv", dst)
-    lines = (src / "utterances.csv").read_text().splitlines()
+def linked_sources(sources, tmp_path):
+    """A copy of the sources (speaker folders as real folders of linked files) that a test may damage."""
+    src, dst = sources / "librispeech-test-clean", tmp_path / "librispeech-test-clean"
     for d in src.iterdir():
         if d.is_dir():
-            (dst / d.name).symlink_to(d)
+            (dst / d.name).mkdir(parents=True)
+            for f in d.iterdir():
+                (dst / d.name / f.name).symlink_to(f)
     (tmp_path / "mnist").symlink_to(sources / "mnist")
-    return dst, lines
+    spk, _, utt = hw4data.read_utterance_list()["tes.pkl"][3]
+    return dst / f"ls{spk}" / f"{utt}.flac"
 
 
-def test_speaker_with_too_few_usable_utterances(sources, tmp_path):
-    dst, lines = fake_sources(sources, tmp_path)
-    speaker = lines[1].split(",")[0]
-    (dst / speaker).unlink()
-    (dst / speaker).mkdir()
+def test_a_listed_utterance_that_is_too_short(sources, tmp_path):
     import soundfile as sf
-    kept = [l for l in lines[1:] if l.startswith(speaker + ",")]
-    for l in kept:   # every utterance of this speaker replaced by 0.5 s of sound
-        path = l.split(",")[2]
-        t = np.arange(8000) / 16000
-        sf.write(dst / path, 0.3 * np.sin(2 * np.pi * 200 * t), 16000)
-    (dst / "utterances.csv").write_text("\n".join(lines) + "\n")
-    with pytest.raises(DataError, match=f"(?s)speaker {speaker}: only 0 usable.*too short"):
+    flac = linked_sources(sources, tmp_path)
+    flac.unlink()
+    t = np.arange(8000) / 16000                                   # 0.5 s of sound in place of the utterance
+    sf.write(flac, 0.3 * np.sin(2 * np.pi * 200 * t), 16000)
+    with pytest.raises(DataError, match=f"{flac.name}: only .* samples after the leading silence, 22631 needed"):
         hw4data.build(tmp_path, tmp_path / "out")
 
 
-def test_missing_utterance_file(sources, tmp_path):
-    dst, lines = fake_sources(sources, tmp_path)
-    (dst / "utterances.csv").write_text("\n".join(lines + [lines[1].replace(".flac", "x.flac")]) + "\n")
-    with pytest.raises(DataError, match="x.flac: listed in utterances.csv but missing"):
+def test_a_missing_utterance_stops_the_build_before_it_writes(sources, tmp_path):
+    flac = linked_sources(sources, tmp_path)
+    flac.unlink()
+    with pytest.raises(DataError, match=f"1 listed utterances are missing, e.g. .*{flac.name}"):
         hw4data.build(tmp_path, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_md5_mismatch(sources, tmp_path):

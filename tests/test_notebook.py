@@ -1,73 +1,61 @@
-"""The whole notebook in FAST mode on a fresh kernel, and its HTML export."""
+"""The whole notebook in FAST mode on a fresh kernel: its metrics, its parameters, determinism, the HTML export,
+the notebook's shape (tags, cell and function sizes) and a wrong data folder."""
+import ast
 import json
 import re
 import subprocess
 import sys
 
-import papermill as pm
 import pytest
 
-from conftest import NOTEBOOK, ROOT
+import hw4lib
+from conftest import NOTEBOOK, ROOT, definitions
 
 PARTS = ("setup", "p1", "p2", "p3", "p4", "report")
 
 
-def test_every_code_cell_is_tagged():
-    nb = json.loads(NOTEBOOK.read_text())
-    for cell in nb["cells"]:
+def code_cells():
+    return [c for c in json.loads(NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code"]
+
+
+def test_every_code_cell_is_tagged_and_short():
+    cells = code_cells()
+    for cell in cells:
         tags = set(cell["metadata"].get("tags", []))
-        if cell["cell_type"] == "code" and "injected-parameters" not in tags:   # papermill's cell, from run.sh
-            assert tags & set(PARTS), cell["source"][:80]
-    params = [c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])]
-    assert len(params) == 1
-    for name in ("DATA_DIR", "RESULTS_DIR", "FAST", "SEED"):
-        assert name in "".join(params[0]["source"])
-
-
-@pytest.fixture(scope="module")
-def fast_run(fast_params, tmp_path_factory):
-    out = tmp_path_factory.mktemp("nb") / "homework4_fast.ipynb"
-    pm.execute_notebook(str(NOTEBOOK), str(out), parameters=fast_params, cwd=str(ROOT),
-                        kernel_name="python3", progress_bar=False)
-    return out, fast_params
+        assert tags & set(PARTS), cell["source"][:2]
+        assert "injected-parameters" not in tags, "papermill's injected cell is committed"
+        lines = [l for l in "".join(cell["source"]).splitlines() if l.strip()]
+        assert len(lines) <= 40, f"a cell of {len(lines)} lines: {lines[0]}"
+        for node in ast.walk(ast.parse("".join(cell["source"]))):
+            if isinstance(node, ast.FunctionDef):
+                assert node.end_lineno - node.lineno + 1 <= 40, f"function {node.name} is over 40 lines"
+    assert len([c for c in cells if "parameters" in c["metadata"]["tags"]]) == 1
 
 
 def test_fast_run_writes_metrics(fast_run):
-    _, params = fast_run
-    from pathlib import Path
-    m = json.loads((Path(params["RESULTS_DIR"]) / "metrics.json").read_text())
-    assert m["fast"] is True and m["device"] in ("cpu", "cuda")
-    assert m["mnist_dir"] == params["MNIST_DIR"]
-    present = [p for p in ("p1", "p2", "p3", "p4") if p in m]
-    for part in present:
+    m, params = fast_run["metrics"], fast_run["params"]
+    assert m["fast"] is True and m["device"] in ("cpu", "cuda") and m["mnist_dir"] == params["MNIST_DIR"]
+    for part in ("p1", "p2", "p3", "p4"):
         assert m["seconds"][part] > 0
-    assert m["seconds"]["total"] >= sum(m["seconds"][p] for p in present)
-    assert not (ROOT / "results" / "metrics.json").exists() or \
-        json.loads((ROOT / "results" / "metrics.json").read_text())["fast"] is False
+    assert m["seconds"]["total"] >= sum(v for k, v in m["seconds"].items() if k != "total")
+    assert not [o for c in fast_run["nb"]["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert json.loads((ROOT / "results" / "metrics.json").read_text())["fast"] is False   # committed: a full run
+
+
+def test_a_wrong_mnist_folder_gets_the_builders_clear_error(tmp_path):
+    ns = definitions("p3", MNIST_DIR=str(tmp_path / "no-mnist"))
+    [reads_mnist] = [c for c in hw4lib.notebook_cells(NOTEBOOK, "setup") if "hw4lib.mnist(" in c]
+    with pytest.raises(hw4lib.hw4data.DataError, match=r"no-mnist/train-images-idx3-ubyte.gz: MNIST file not found"):
+        exec(reads_mnist, ns)
 
 
 def test_html_export_is_self_contained(fast_run, tmp_path):
-    nb_path, _ = fast_run
     html = tmp_path / "report.html"
-    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", "--embed-images",
-                    str(nb_path), "--output", str(html)], check=True, capture_output=True)
+    subprocess.run([sys.executable, str(ROOT / "export_html.py"), str(fast_run["path"]), str(html)], check=True,
+                   capture_output=True)
     text = html.read_text()
     imgs = re.findall(r'<img[^>]*src="([^"]*)"', text)
     assert imgs and all(src.startswith("data:image/") for src in imgs)
     local = re.findall(r'(?:src|href)="(?!data:|https?:|#|mailto:)([^"]+)"', text)
     assert not local, local[:5]
-
-
-def test_the_data_folders_reach_every_problem():
-    """Problems 2-4 read MNIST, and 1-2 the pickles, only through the parameters that run.sh passes."""
-    nb = json.loads(NOTEBOOK.read_text())
-    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"
-            and not {"parameters", "injected-parameters"} & set(c["metadata"].get("tags", []))]
-    joined = "\n".join(code)
-    assert "shared/datasets" not in joined and "data/" not in joined and "results/" not in joined
-    assert re.findall(r"load_mnist\(([^,]+),", joined) == ["MNIST_DIR"]
-    assert "path = DATA_DIR / name" in joined
-    run = (ROOT / "run.sh").read_text()
-    papermill = run[run.index("papermill homework4.ipynb"):]
-    for parameter in ('-p DATA_DIR data', '-p RESULTS_DIR results', '-p MNIST_DIR "$SOURCES/mnist"'):
-        assert parameter in papermill.split("\n\n")[0], parameter
+    assert not re.search(r'<script[^>]+src="https?://', text) and "MathJax 3.2.2" in text    # no script from a CDN

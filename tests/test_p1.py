@@ -1,15 +1,14 @@
-"""Problem 1, on the notebook's own functions (setup + p1 cells run in FAST mode)."""
+"""Problem 1: the notebook's definitions (no training), and the FAST run's outputs."""
 import numpy as np
 import pytest
 import torch
 
-
-from conftest import run_part
+from conftest import definitions
 
 
 @pytest.fixture(scope="module")
-def nb(fast_params):
-    return run_part("p1", fast_params)
+def nb():
+    return definitions("p1")
 
 
 @pytest.mark.parametrize("L", [5, 20, 45, 60])
@@ -38,6 +37,14 @@ def test_epoch_has_one_minibatch_per_speaker(nb):
         assert set((pairs // 10).ravel().tolist()) <= set(speakers)
 
 
+def test_evaluation_pairs_resample_only_the_negatives(nb):
+    a, ya = nb["sample_pairs"]([0, 1, 2], np.random.default_rng(0))
+    b, yb = nb["sample_pairs"]([0, 1, 2], np.random.default_rng(1))
+    positives = lambda p, y: {tuple(sorted(r)) for r in p[y == 1].tolist()}
+    assert positives(a, ya) == positives(b, yb) and len(positives(a, ya)) == 3 * 45
+    assert not np.array_equal(a[ya == 0], b[yb == 0])
+
+
 def test_encoder_any_length(nb):
     enc = nb["SpeakerEncoder"]().eval()
     a = enc(torch.rand(3, 513, 40))
@@ -46,15 +53,28 @@ def test_encoder_any_length(nb):
     assert torch.allclose(a.norm(dim=1), torch.ones(3), atol=1e-5)
 
 
-def test_pair_loss_matches_hand_computation(nb):
-    logits = torch.tensor([2.0, -1.0, 0.5])
-    y = torch.tensor([1.0, 0.0, 0.0])
-    p = 1 / (1 + np.exp(-np.array([2.0, -1.0, 0.5])))
-    hand = -(np.log(p[0]) + np.log(1 - p[1]) + np.log(1 - p[2])) / 3
-    assert abs(nb["bce"](logits, y).item() - hand) < 1e-6
+def test_pair_logit_and_probabilities_by_hand(nb):
+    e1, e2 = torch.tensor([[0.6, 0.8], [1.0, 0.0]]), torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    assert nb["pair_logit"](e1, e2, 10.0, -5.0).tolist() == pytest.approx([1.0, -5.0])
+    E = torch.cat([e1, e2])
+    p = nb["pair_probs"](E, np.array([[0, 2], [1, 3]]), 10.0, -5.0)
+    assert p == pytest.approx(1 / (1 + np.exp(-np.array([1.0, -5.0]))), rel=1e-6)
+
+
+def test_calibration_moves_the_threshold_to_the_new_speakers(nb):
+    """Positive pairs with inner product 0.3, negatives 0.1: the trained b = -5 calls every pair 'different';
+    the refit w, b separate them at p = 0.5, and the encoder is untouched."""
+    torch.manual_seed(0)
     model = nb["Siamese"](4)
-    e1, e2 = torch.tensor([[0.6, 0.8]]), torch.tensor([[1.0, 0.0]])
-    assert abs(model.logit(e1, e2).item() - (10.0 * 0.6 - 5.0)) < 1e-6
+    before = {k: v.clone() for k, v in model.encoder.state_dict().items()}
+    u, v = torch.tensor([1.0, 0.0]), torch.tensor([0.3, np.sqrt(1 - 0.09)], dtype=torch.float32)
+    w = torch.tensor([0.1, np.sqrt(1 - 0.01)], dtype=torch.float32)
+    E = torch.stack([u, v, w])
+    pairs, y = np.array([[0, 1]] * 10 + [[0, 2]] * 10), np.r_[np.ones(10), np.zeros(10)].astype(np.float32)
+    assert nb["accuracy"](nb["pair_probs"](E, pairs, *model.wb()), y) == 0.5
+    nb["calibrate"](model, E, pairs, y)
+    assert nb["accuracy"](nb["pair_probs"](E, pairs, *model.wb()), y) == 1.0
+    assert all(torch.equal(t, before[k]) for k, t in model.encoder.state_dict().items())
 
 
 def test_equal_error_rate(nb):
@@ -63,20 +83,14 @@ def test_equal_error_rate(nb):
     assert nb["equal_error_rate"](y, p) == pytest.approx(0.25)
 
 
-def test_bad_speech_input(nb):
-    check = nb["check_speech"]
-    with pytest.raises(ValueError, match="x.pkl: 15 rows is not a positive multiple of 10"):
-        check(np.zeros((15, 100), np.float32), "x.pkl")
-    with pytest.raises(ValueError, match="expected a 2-D array"):
-        check(np.zeros((10, 10, 10)), "x.pkl")
-    bad = np.zeros((10, 100), np.float32)
-    bad[3, 5] = np.nan
-    with pytest.raises(ValueError, match=r"1 NaN/inf samples in rows \[3\]"):
-        check(bad, "x.pkl")
-
-
-def test_fast_run_metrics(nb):
-    m = nb["METRICS"]["p1"]
+def test_fast_run_metrics(fast_run):
+    m = fast_run["metrics"]["p1"]
     assert m["n_train_speakers"] == 30 and m["n_test_speakers"] == 10
-    assert 0.0 <= m["test_accuracy_mean"] <= 1.0 and 0.0 <= m["eer"] <= 1.0
-    assert m["train_seconds"] > 0 and m["ensemble_members"] == 1 and m["seeds"] == [0]   # FAST: one member, one seed
+    assert m["ensemble_members"] == 1 and m["seeds"] == [0] and m["epochs"] == 2    # FAST: one member, one seed
+    assert set(m["ablation"]) == {"the recipe, one member", "without calibration (one member)",
+                                  "five members (the ensemble)", "the ensemble without calibration",
+                                  "without the frame layer",
+                                  "without the AM-softmax term", "without crops and time masks"}
+    assert all(len(rows) == len(m["seeds"]) for rows in m["ablation"].values())
+    assert {v["verdict"] for v in m["ablation_verdicts"].values()} <= {"", "helps", "hurts", "neutral"}
+    assert len(m["best_epochs"]) == 1 and 1 <= m["best_epochs"][0] <= m["epochs"]

@@ -1,0 +1,304 @@
+"""What homework4.ipynb needs but does not teach: the machine set-up, timing and progress lines,
+input checks with clear errors, MNIST as tensors, image grids, the digit classifier that scores
+the GANs of problems 3 and 4, the Frechet distance, and reading a notebook's cells by tag (for
+the tests and p2_effects.py). Every function takes what it uses as arguments.
+"""
+import json
+import math
+import os
+import pickle
+import platform
+import random
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+# The same seed gives the same numbers only if the same kernels run. PyTorch, oneDNN and MKL each pick their
+# kernels by the CPU's instruction set at run time, so an AVX-512 machine and an AVX2 machine round differently
+# (measured on an AVX-512 machine, same code and seed: the digit classifier's test accuracy is 0.9891 with the
+# default kernels and 0.9900 with the settings below). Every x86 machine of the last decade has AVX2: PyTorch's
+# own kernels and oneDNN's are capped there. MKL cannot be capped on non-Intel CPUs short of its SSE2 path (37 %
+# slower per GAN step); STRICT asks it for deterministic reductions and a static schedule. These are read when the
+# libraries start, hence set here, before torch is imported; an explicit setting in the environment wins.
+CPU_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "AUTO,STRICT"}
+if "torch" not in sys.modules:
+    for _name, _value in CPU_KERNELS.items():
+        os.environ.setdefault(_name, _value)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+import hw4data  # noqa: E402
+
+UTTS_PER_SPEAKER = hw4data.UTTS_PER_SPEAKER
+
+
+# ----------------------------------------------------------------------------- machine and randomness
+def setup_torch():
+    """The device (CUDA when present, else the CPU), a deliberate thread count and deterministic kernels (see
+    CPU_KERNELS above for the CPU's instruction set).
+
+    One thread per core this process may use, at most 8: these models are small, and more threads than
+    cores (e.g. on a shared 2-core machine) make every step slower. `use_deterministic_algorithms` makes
+    PyTorch refuse any op it knows to be nondeterministic, so a rerun on the same machine repeats every
+    number. Returns (device, threads, a one-line description of the machine)."""
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    threads = min(8, cores)
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+    if device.type == "cuda":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")     # deterministic cuBLAS
+    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
+               + (torch.cuda.get_device_name(0) if device.type == "cuda" else "no GPU"))
+    return device, threads, machine
+
+
+def seed_everything(seed):
+    """Seed Python's, NumPy's and PyTorch's global generators."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@contextmanager
+def timed(store, key):
+    """Add the wall time of the block to store[key] (seconds)."""
+    t0 = time.time()
+    yield
+    store[key] = round(store.get(key, 0.0) + time.time() - t0, 2)
+
+
+def progress(iterable, desc, every=10.0):
+    """Yield the items of `iterable` while one status line, updated in place at most every `every` seconds,
+    shows how far the loop is; when the loop ends the line becomes a one-line summary. Outside IPython it
+    yields the items silently."""
+    from IPython.display import display
+    items = list(iterable)
+    t0 = last = time.time()
+    handle = display({"text/plain": f"{desc}: 0/{len(items)}"}, raw=True, display_id=True)
+    for i, item in enumerate(items):
+        yield item
+        if handle is not None and time.time() - last > every and i + 1 < len(items):
+            last = time.time()
+            eta = (last - t0) / (i + 1) * (len(items) - i - 1)
+            handle.update({"text/plain": f"{desc}: {i + 1}/{len(items)}, {last - t0:.0f} s, about {eta:.0f} s left"},
+                          raw=True)
+    if handle is not None:
+        handle.update({"text/plain": f"{desc}: {len(items)}/{len(items)} in {time.time() - t0:.0f} s"}, raw=True)
+
+
+# ----------------------------------------------------------------------------- small conversions
+def accuracy(prob, y):
+    """Share of decisions prob > 0.5 that equal the 0/1 labels y."""
+    return float(((np.asarray(prob) > 0.5) == np.asarray(y)).mean())
+
+
+def to_unit(images):
+    """uint8 0..255 (array) -> float32 tensor in [0, 1]."""
+    return torch.from_numpy(np.asarray(images, np.float32) / 255.0)
+
+
+def from_pm1(x):
+    """Images in [-1, 1] (a tanh output, or MNIST as the GANs see it) -> [0, 1]."""
+    return (x + 1) / 2
+
+
+def to_uint8(x):
+    """Images in [0, 1] (tensor or array) -> uint8 0..255, rounded."""
+    return np.rint(np.asarray(x) * 255).astype(np.uint8)
+
+
+# ----------------------------------------------------------------------------- input files
+def load_pickle(path):
+    """The array stored in the pickle at `path`; a missing or unreadable file is an error that names it."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: build the stand-ins with `python hw4data.py`, "
+                                "or copy the course's file there.")
+    try:
+        with open(path, "rb") as f:
+            return np.asarray(pickle.load(f))
+    except (pickle.UnpicklingError, EOFError, ValueError, AttributeError, ImportError) as e:
+        raise ValueError(f"{path}: not a readable pickle of an array ({type(e).__name__}: {e}); the file is "
+                         "damaged or truncated: copy it again, or rebuild it with `python hw4data.py`.") from e
+
+
+def check_speech(X, path, min_speakers):
+    """A speech matrix as librosa.load gives it: 2-D float (utterances x samples), finite, rows in blocks of
+    10 utterances per speaker, at least `min_speakers` speakers. Returns it as float32."""
+    if X.ndim != 2:
+        raise ValueError(f"{path}: expected a 2-D array (utterances x samples), got shape {X.shape}.")
+    if not np.issubdtype(X.dtype, np.floating):
+        raise ValueError(f"{path}: expected float samples in [-1, 1] as librosa.load returns them, got dtype "
+                         f"{X.dtype}; integer PCM is refused, not rescaled: convert it (int16: X / 32768) first.")
+    if X.shape[0] == 0 or X.shape[0] % UTTS_PER_SPEAKER:
+        raise ValueError(f"{path}: {X.shape[0]} rows is not a positive multiple of {UTTS_PER_SPEAKER}; the file "
+                         f"must hold {UTTS_PER_SPEAKER} consecutive utterances per speaker.")
+    if X.shape[0] // UTTS_PER_SPEAKER < min_speakers:
+        raise ValueError(f"{path}: {X.shape[0] // UTTS_PER_SPEAKER} speakers, at least {min_speakers} needed "
+                         "(the pairs and folds of problem 1 need them); add speakers to the file.")
+    bad = ~np.isfinite(X)
+    if bad.any():
+        rows = np.unique(np.nonzero(bad)[0])
+        raise ValueError(f"{path}: {bad.sum()} NaN/inf samples in rows {rows[:10].tolist()}; "
+                         "rebuild the file (python hw4data.py) or fix those utterances.")
+    return X.astype(np.float32)
+
+
+def speech_file(path, min_speakers):
+    """The speech matrix stored at `path`, checked (`check_speech`), as float32."""
+    return check_speech(load_pickle(path), path, min_speakers)
+
+
+def sevens_file(path):
+    """The images stored at `path`, checked (`check_sevens`), as a float32 tensor in [0, 1]."""
+    return torch.from_numpy(check_sevens(load_pickle(path), path))
+
+
+def check_sevens(X, path):
+    """N x 28 x 28 images: uint8 0..255, or float in [0, 1] or [0, 255] -> float32 in [0, 1]."""
+    if X.ndim != 3 or X.shape[1:] != (28, 28):
+        raise ValueError(f"{path}: expected an N x 28 x 28 array of images, got shape {X.shape}.")
+    if X.dtype == np.uint8:
+        return X.astype(np.float32) / 255.0
+    if not np.issubdtype(X.dtype, np.floating):
+        raise ValueError(f"{path}: expected uint8 or float pixels, got dtype {X.dtype}.")
+    if not np.isfinite(X).all():
+        raise ValueError(f"{path}: contains NaN/inf pixels; rebuild it with `python hw4data.py`.")
+    lo, hi = float(X.min()), float(X.max())
+    if lo >= 0 and hi <= 1:
+        return X.astype(np.float32)
+    if lo >= 0 and hi <= 255:
+        return (X / 255.0).astype(np.float32)
+    raise ValueError(f"{path}: pixel values span [{lo}, {hi}]; expected [0, 1] or [0, 255].")
+
+
+# ----------------------------------------------------------------------------- MNIST
+def mnist(mnist_dir, split, device="cpu", pm1=False):
+    """MNIST `split` ('train'/'test') from the four IDX files in `mnist_dir` (md5-checked) as tensors on
+    `device`: (float32 images N x 28 x 28 in [0, 1], or in [-1, 1] with pm1=True; int64 labels)."""
+    images, labels = hw4data.load_mnist(mnist_dir, split)
+    x = to_unit(images)
+    return (x * 2 - 1 if pm1 else x).to(device), torch.from_numpy(labels).to(device)
+
+
+# ----------------------------------------------------------------------------- figures
+DIGIT_INCHES = 0.8            # one 28 x 28 digit in a grid of its own figure: about 50 px at 80 dpi
+
+
+def show_grid(images, nrow, ax=None, title=None, row_labels=None):
+    """Images (N x 28 x 28, values in [0, 1]) as one grid of `nrow` rows (a new figure sized DIGIT_INCHES
+    per digit unless `ax` is given), optionally with a label left of each row. Returns the axes."""
+    import matplotlib.pyplot as plt
+    images = np.asarray(images, dtype=np.float32)
+    n, h, w = images.shape
+    ncol = math.ceil(n / nrow)
+    canvas = np.zeros((nrow * (h + 1) - 1, ncol * (w + 1) - 1), np.float32)
+    for i, im in enumerate(images):
+        r, c = divmod(i, ncol)
+        canvas[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = im
+    if ax is None:
+        _, ax = plt.subplots(figsize=(ncol * DIGIT_INCHES, nrow * DIGIT_INCHES + 0.4))
+    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1)
+    ax.set_xticks([])
+    if row_labels is None:
+        ax.set_yticks([])
+    else:
+        ax.set_yticks(np.arange(nrow) * (h + 1) + h / 2, [str(r) for r in row_labels])
+        ax.tick_params(axis="y", length=0)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+# ----------------------------------------------------------------------------- the digit classifier
+class DigitNet(nn.Module):
+    """Two conv layers and one hidden layer; `features` is the 128-d penultimate layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten())
+        self.fc = nn.Sequential(nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Dropout(0.3))
+        self.out = nn.Linear(128, 10)
+
+    def features(self, x):           # x: B x 28 x 28 in [0, 1]
+        return self.fc(self.conv(x.unsqueeze(1)))
+
+    def forward(self, x):
+        return self.out(self.features(x))
+
+
+def train_digit_classifier(x, y, epochs, seed, device):
+    """DigitNet trained with Adam (1e-3, minibatches of 128) on images x (N x 28 x 28 in [0, 1]) and labels y;
+    seeded with `seed` inside a forked random state, so the caller's random streams are left as they were."""
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        net = DigitNet().to(device)
+        opt = torch.optim.Adam(net.parameters(), 1e-3)
+        for _ in range(epochs):
+            for idx in torch.randperm(len(x)).split(128):
+                loss = F.cross_entropy(net(x[idx].to(device)), y[idx].to(device))
+                opt.zero_grad(); loss.backward(); opt.step()
+    return net.eval()
+
+
+@torch.no_grad()
+def classify(net, images, features=False):
+    """The classifier's labels (or its 128-d penultimate features) for B x 28 x 28 images in [0, 1], on the CPU."""
+    device = next(net.parameters(), torch.empty(0)).device
+    outs = []
+    for chunk in images.split(1000):
+        f = net.features(chunk.to(device))
+        outs.append((f if features else net.out(f).argmax(1)).cpu())
+    return torch.cat(outs)
+
+
+def psd_sqrt(c):
+    """Square root of a symmetric positive semi-definite matrix, through its eigen-decomposition."""
+    from scipy import linalg
+    w, v = linalg.eigh(c)
+    return (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+
+
+def frechet(f1, f2):
+    """Frechet distance of the Gaussians fitted to two feature sets (N x d tensors):
+    ||m1 - m2||^2 + tr(C1 + C2 - 2 (C1 C2)^(1/2)), with tr (C1 C2)^(1/2) computed stably as the sum of the
+    square roots of the eigenvalues of the symmetric C1^(1/2) C2 C1^(1/2) (same spectrum)."""
+    from scipy import linalg
+    f1, f2 = f1.double().numpy(), f2.double().numpy()
+    m1, m2 = f1.mean(0), f2.mean(0)
+    c1, c2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)
+    s1 = psd_sqrt(c1)
+    tr_covmean = np.sqrt(np.clip(linalg.eigvalsh(s1 @ c2 @ s1), 0, None)).sum()
+    return float(((m1 - m2) ** 2).sum() + np.trace(c1) + np.trace(c2) - 2 * tr_covmean)
+
+
+def linear_r2(features, target):
+    """R^2 of the least-squares fit target ~ features (with an intercept)."""
+    A = np.c_[features, np.ones(len(features))]
+    resid = target - A @ np.linalg.lstsq(A, target, rcond=None)[0]
+    return float(1 - resid.var() / target.var())
+
+
+# ----------------------------------------------------------------------------- the notebook's cells
+def notebook_cells(notebook, *tags):
+    """Source of the notebook's code cells that carry any of `tags`, in order."""
+    nb = json.loads(Path(notebook).read_text())
+    return ["".join(c["source"]) for c in nb["cells"]
+            if c["cell_type"] == "code" and set(c["metadata"].get("tags", [])) & set(tags)]
+
+
+def part_notebook(notebook, out, tags, skip=()):
+    """Write to `out` a notebook of the code cells of `notebook` that carry any of `tags` and none of `skip`,
+    in order and without outputs: one part of the notebook to run on its own (with papermill)."""
+    nb = json.loads(Path(notebook).read_text())
+    nb["cells"] = [dict(c, outputs=[], execution_count=None) for c in nb["cells"] if c["cell_type"] == "code"
+                   and set(c["metadata"].get("tags", [])) & set(tags) and not set(c["metadata"].get("tags", [])) & set(skip)]
+    Path(out).write_text(json.dumps(nb))
+    return out

@@ -1,0 +1,145 @@
+"""hw4lib: the input checks against a grader's wrong files, the conversions, the classifier's training and
+scoring, the Frechet distance and the cell extraction, each against a hand computation."""
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+import hw4lib
+from conftest import NOTEBOOK
+
+
+def write_pickle(path, obj):
+    with open(path, "wb") as f:
+        pickle.dump(obj, f)
+    return path
+
+
+def test_a_missing_or_truncated_pickle_names_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"trs.pkl not found: build the stand-ins"):
+        hw4lib.load_pickle(tmp_path / "trs.pkl")
+    whole = write_pickle(tmp_path / "whole.pkl", np.zeros((20, 1000), np.float32)).read_bytes()
+    (tmp_path / "trs.pkl").write_bytes(whole[:len(whole) // 2])
+    with pytest.raises(ValueError, match=r"trs.pkl: not a readable pickle .* damaged or truncated"):
+        hw4lib.load_pickle(tmp_path / "trs.pkl")
+
+
+def test_speech_checks_answer_each_wrong_file(tmp_path):
+    good = np.zeros((100, 500), np.float32)
+    assert hw4lib.speech_file(write_pickle(tmp_path / "ok.pkl", good), min_speakers=10).shape == (100, 500)
+    cases = [
+        (np.zeros((20, 500), np.float32), r"x.pkl: 2 speakers, at least 10 needed"),
+        ((good * 32767).astype(np.int16), r"x.pkl: expected float samples .* got dtype int16; integer PCM is refused"),
+        (np.zeros((15, 500), np.float32), r"x.pkl: 15 rows is not a positive multiple of 10"),
+        (np.zeros((10, 10, 10), np.float32), r"x.pkl: expected a 2-D array .* got shape \(10, 10, 10\)"),
+    ]
+    for X, message in cases:
+        with pytest.raises(ValueError, match=message):
+            hw4lib.speech_file(write_pickle(tmp_path / "x.pkl", X), min_speakers=10)
+    bad = good.copy()
+    bad[3, 5] = np.nan
+    with pytest.raises(ValueError, match=r"1 NaN/inf samples in rows \[3\]"):
+        hw4lib.check_speech(bad, "x.pkl", min_speakers=2)
+
+
+def test_sevens_checks(tmp_path):
+    u8 = np.full((2, 28, 28), 255, np.uint8)
+    assert hw4lib.check_sevens(u8, "x").max() == 1.0
+    assert hw4lib.check_sevens(u8.astype(np.float64), "x").max() == 1.0
+    assert hw4lib.check_sevens(u8.astype(np.float32) / 255, "x").max() == 1.0
+    loaded = hw4lib.sevens_file(write_pickle(tmp_path / "te7.pkl", u8))
+    assert torch.is_tensor(loaded) and loaded.dtype == torch.float32 and loaded.max() == 1.0
+    with pytest.raises(ValueError, match="x.pkl: expected an N x 28 x 28"):
+        hw4lib.check_sevens(np.zeros((2, 28, 27)), "x.pkl")
+    with pytest.raises(ValueError, match=r"pixel values span \[-1.0, 1.0\]"):
+        hw4lib.check_sevens(np.linspace(-1, 1, 2 * 784).reshape(2, 28, 28), "x.pkl")
+    with pytest.raises(ValueError, match="dtype int64"):
+        hw4lib.check_sevens(np.zeros((2, 28, 28), np.int64), "x.pkl")
+
+
+def test_conversions_by_hand():
+    assert hw4lib.accuracy([0.9, 0.2, 0.6, 0.4], [1, 0, 0, 0]) == 0.75
+    assert hw4lib.to_uint8(torch.tensor([0.0, 0.5, 1.0, 0.2])).tolist() == [0, 128, 255, 51]
+    assert hw4lib.from_pm1(torch.tensor([-1.0, 0.0, 1.0])).tolist() == [0.0, 0.5, 1.0]
+    x = np.arange(6.0)
+    assert hw4lib.linear_r2(x[:, None], 3 * x + 1) == pytest.approx(1.0)
+    assert hw4lib.linear_r2(x[:, None], np.array([1.0, -1, 1, -1, 1, -1])) < 0.2
+
+
+def test_frechet_matches_the_direct_formula():
+    from scipy import linalg
+    rng = np.random.default_rng(0)
+    f1 = torch.from_numpy(rng.normal(size=(500, 6)))
+    f2 = torch.from_numpy(rng.normal(size=(500, 6)) @ rng.normal(size=(6, 6)) + 0.5)
+    a, b = f1.numpy(), f2.numpy()
+    c1, c2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    direct = ((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(c1 + c2 - 2 * linalg.sqrtm(c1 @ c2).real)
+    assert hw4lib.frechet(f1, f2) == pytest.approx(direct, rel=1e-6)
+    assert hw4lib.frechet(f1, f1) == pytest.approx(0, abs=1e-6)
+    few = torch.from_numpy(rng.normal(size=(4, 6)))          # rank-deficient covariances: still finite
+    assert np.isfinite(hw4lib.frechet(few, few + 1))
+
+
+def tiny_digits(n=300):
+    """Two separable 'classes': bright top half or bright bottom half."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(n, 28, 28, generator=g) * 0.2
+    y = torch.arange(n) % 2
+    x[y == 0, :14] += 0.8
+    x[y == 1, 14:] += 0.8
+    return x.clamp(0, 1), y
+
+
+def test_classifier_learns_repeats_and_leaves_the_callers_random_state_alone():
+    x, y = tiny_digits()
+    torch.manual_seed(123)
+    net = hw4lib.train_digit_classifier(x, y, epochs=2, seed=0, device=torch.device("cpu"))
+    after = torch.rand(3)
+    torch.manual_seed(123)
+    assert torch.equal(after, torch.rand(3)), "training the judge moved the caller's random stream"
+    assert (hw4lib.classify(net, x) == y).float().mean() > 0.95
+    assert hw4lib.classify(net, x[:7], features=True).shape == (7, 128)
+    again = hw4lib.train_digit_classifier(x, y, epochs=2, seed=0, device=torch.device("cpu"))
+    for name, w in net.state_dict().items():
+        assert torch.equal(w, again.state_dict()[name]), f"{name}: the same seed gave other weights"
+
+
+def test_notebook_cells_by_tag():
+    params = hw4lib.notebook_cells(NOTEBOOK, "parameters")
+    assert len(params) == 1 and "FAST = False" in params[0]
+    p1 = hw4lib.notebook_cells(NOTEBOOK, "p1")
+    assert p1 and not set(p1) & set(hw4lib.notebook_cells(NOTEBOOK, "p2"))
+
+
+def test_timed_adds_up_and_part_notebook_keeps_the_chosen_cells(tmp_path):
+    import json
+    import time
+    store = {}
+    for _ in range(2):
+        with hw4lib.timed(store, "work"):
+            time.sleep(0.05)
+    assert 0.1 <= store["work"] < 0.5
+    out = hw4lib.part_notebook(NOTEBOOK, tmp_path / "p2.ipynb", ("setup", "p2"), skip=("judge",))
+    cells = json.loads(out.read_text())["cells"]
+    tags = [set(c["metadata"]["tags"]) for c in cells]
+    assert all(t & {"setup", "p2"} and "judge" not in t for t in tags) and any("p2" in t for t in tags)
+    assert all(c["outputs"] == [] and c["execution_count"] is None for c in cells)
+
+
+def test_mnist_as_tensors(sources):
+    x, y = hw4lib.mnist(sources / "mnist", "test")
+    assert x.shape == (10000, 28, 28) and x.dtype == torch.float32 and 0 == x.min() and x.max() == 1
+    xp, yp = hw4lib.mnist(sources / "mnist", "test", pm1=True)
+    assert xp.min() == -1 and xp.max() == 1 and torch.equal(y, yp) and y.dtype == torch.int64
+
+
+def test_show_grid_lays_out_rows():
+    import matplotlib.pyplot as plt
+    images = np.zeros((6, 28, 28))
+    images[4] = 1.0                                          # the second image of the second row
+    ax = hw4lib.show_grid(images, 2, row_labels=["a", "b"], title="t")
+    canvas = ax.images[0].get_array()
+    assert canvas.shape == (2 * 29 - 1, 3 * 29 - 1) and canvas[29:, 29:57].min() == 1 and canvas[:28, :].max() == 0
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"] and ax.get_title() == "t"
+    plt.close("all")

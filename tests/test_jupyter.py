@@ -1,0 +1,109 @@
+"""The notebook opened as the README says (`.venv/bin/jupyter lab homework4.ipynb`): JupyterLab starts from this
+environment, headless Chromium loads the notebook's page, and the whole FAST notebook runs top to bottom through
+the server's kernel, repeating every number of the papermill FAST run (same machine, same numbers)."""
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+import hw4lib
+from conftest import NOTEBOOK, ROOT
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+TOKEN = uuid.uuid4().hex
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return r.status, r.read()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    jupyter = Path(sys.executable).parent / "jupyter"
+    assert jupyter.is_file(), f"{jupyter}: JupyterLab is not installed in this environment (requirements.txt)"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(tmp_path_factory.mktemp("jupyter") / "server.log", "w")
+    proc = subprocess.Popen([str(jupyter), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
+                             f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={ROOT}"],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if get(f"{base}/api/status?token={TOKEN}")[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail(f"JupyterLab did not start: {Path(log.name).read_text()[-2000:]}")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (test.sh installs it)")
+def test_chromium_loads_the_notebook_page(server, tmp_path):
+    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                          f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000", "--dump-dom",
+                          f"{server}/lab/tree/homework4.ipynb?token={TOKEN}"],
+                         capture_output=True, text=True, timeout=180).stdout
+    assert "jp-Notebook" in dom and "Problem 1: speaker verification" in dom, dom[-1500:]
+
+
+def run_in_kernel(ws, code):
+    """Execute `code` in the kernel behind the websocket; returns (status, printed text, error text)."""
+    msg_id = uuid.uuid4().hex
+    ws.send(json.dumps({"header": {"msg_id": msg_id, "username": "test", "session": uuid.uuid4().hex,
+                                   "msg_type": "execute_request", "version": "5.3"},
+                        "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+                        "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+                                    "allow_stdin": False, "stop_on_error": True}}))
+    printed, error = [], ""
+    while True:
+        msg = json.loads(ws.recv())
+        if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "stream":
+            printed.append(msg["content"]["text"])
+        elif msg["msg_type"] == "error":
+            error = "\n".join(msg["content"]["traceback"])
+        elif msg["msg_type"] == "execute_reply":
+            return msg["content"]["status"], "".join(printed), error
+
+
+def test_fast_run_through_the_servers_kernel_repeats_every_number(server, fast_run, tmp_path):
+    import websocket                                   # websocket-client, which jupyter_server depends on
+    request = urllib.request.Request(f"{server}/api/kernels?token={TOKEN}", method="POST",
+                                     data=json.dumps({"name": "python3"}).encode())
+    with urllib.request.urlopen(request, timeout=30) as r:
+        kernel = json.loads(r.read())["id"]
+    ws = websocket.create_connection(f"{server.replace('http', 'ws')}/api/kernels/{kernel}/channels?token={TOKEN}",
+                                     timeout=300)
+    try:
+        status, printed, _ = run_in_kernel(ws, "import os, sys; print(sys.executable); print(os.getcwd())")
+        executable, cwd = printed.split()
+        assert status == "ok" and Path(executable).parent == Path(sys.executable).parent and cwd == str(ROOT)
+        params = dict(fast_run["params"], RESULTS_DIR=str(tmp_path))
+        cells = hw4lib.notebook_cells(NOTEBOOK, *("setup", "p1", "p2", "p3", "p4", "report"))
+        for code in [cells[0], "\n".join(f"{k} = {v!r}" for k, v in params.items())] + cells[1:]:
+            status, _, error = run_in_kernel(ws, code)
+            assert status == "ok", f"{code[:200]}\n{error[-3000:]}"
+    finally:
+        ws.close()
+    again, first = json.loads((tmp_path / "metrics.json").read_text()), fast_run["metrics"]
+    for part in ("p1", "p2", "p3", "p4"):
+        ours, theirs = dict(first[part]), dict(again[part])
+        for timing in ("train_seconds", "seconds"):
+            ours.pop(timing, None), theirs.pop(timing, None)
+        assert ours == theirs, f"{part}: the second FAST run gave other numbers"
