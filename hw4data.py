@@ -114,8 +114,9 @@ def verify_mnist_file(path):
     """The MNIST file at `path` exists and has its published md5."""
     if not path.is_file():
         raise DataError(f"{path}: MNIST file not found. " + PUBLIC_SOURCES)
-    if md5sum(path) != MNIST_FILES[path.name]:
-        raise DataError(f"{path}: md5 {md5sum(path)} does not match the published "
+    md5 = md5sum(path)
+    if md5 != MNIST_FILES[path.name]:
+        raise DataError(f"{path}: md5 {md5} does not match the published "
                         f"{MNIST_FILES[path.name]}; the file is damaged, download it again. " + PUBLIC_SOURCES)
 
 
@@ -164,12 +165,18 @@ def read_utterance_list(path=UTTERANCE_LIST):
     return rows
 
 
+def openslr_path(utt):
+    """Where utterance `utt` (<speaker>-<chapter>-<n>) lies in OpenSLR's layout, below LibriSpeech/."""
+    speaker, chapter, _ = utt.split("-")
+    return f"test-clean/{speaker}/{chapter}/{utt}.flac"
+
+
 def librispeech_files(sources):
     """utterance id -> FLAC path, for whichever LibriSpeech layout `sources` holds."""
     sources = Path(sources)
-    openslr, shared = sources / "LibriSpeech" / "test-clean", sources / "librispeech-test-clean"
-    if openslr.is_dir():
-        return lambda utt: openslr.joinpath(*utt.split("-")[:2], f"{utt}.flac")
+    openslr, shared = sources / "LibriSpeech", sources / "librispeech-test-clean"
+    if (openslr / "test-clean").is_dir():
+        return lambda utt: openslr / openslr_path(utt)
     if shared.is_dir():
         return lambda utt: shared / f"ls{utt.split('-')[0]}" / f"{utt}.flac"
     raise DataError(f"{sources}: holds neither LibriSpeech/test-clean/ nor librispeech-test-clean/. "
@@ -195,8 +202,8 @@ def cut_utterance(y, length, path):
 def speech_rows(flac_of, utts, length):
     """One row per listed utterance: librosa.load at SR from where the speech starts, `length` samples."""
     import librosa
-    return np.stack([cut_utterance(librosa.load(flac_of(u), sr=SR)[0], length, flac_of(u))
-                     for _, _, u in utts]).astype(np.float32)
+    paths = [flac_of(u) for _, _, u in utts]
+    return np.stack([cut_utterance(librosa.load(p, sr=SR)[0], length, p) for p in paths]).astype(np.float32)
 
 
 def check_sources(sources, utterance_list):
@@ -313,9 +320,8 @@ def download(cache=None, librispeech_url=LIBRISPEECH_URL, mnist_url=MNIST_URL, m
     cache = Path(cache or cache_dir())
     md5 = {**dict([LIBRISPEECH_ARCHIVE]), **MNIST_FILES, **(md5 or {})}
     archive = LIBRISPEECH_ARCHIVE[0]
-    members = ["LibriSpeech/SPEAKERS.TXT"] + [
-        f"LibriSpeech/test-clean/{'/'.join(u.split('-')[:2])}/{u}.flac"
-        for utts in read_utterance_list().values() for _, _, u in utts]
+    members = ["LibriSpeech/SPEAKERS.TXT"] + [f"LibriSpeech/{openslr_path(u)}"
+                                              for utts in read_utterance_list().values() for _, _, u in utts]
     jobs = [(librispeech_url + archive, archive, cache, pooch.Untar(members=members, extract_dir="."))]
     jobs += [(mnist_url + name, name, cache / "mnist", None) for name in MNIST_FILES]
     downloader = pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=(10, 120))
