@@ -1,7 +1,8 @@
 """What homework4.ipynb needs but does not teach: the machine set-up, timing and progress lines,
 input checks with clear errors, MNIST as tensors, image grids, the digit classifier that scores
-the GANs of problems 3 and 4, the Frechet distance, and reading a notebook's cells by tag (for
-the tests and p2_effects.py). Every function takes what it uses as arguments.
+the GANs of problems 3 and 4, the Frechet distance, a stray-speck counter, and reading a
+notebook's cells by tag (for the tests and p2_effects.py). Every function takes what it uses as
+arguments.
 """
 import json
 import math
@@ -259,6 +260,18 @@ def classify(net, images, features=False):
     return torch.cat(outs)
 
 
+def classified_as(net, images, labels):
+    """Share of the images (B x 28 x 28 in [0, 1]) that the classifier gives the matching label of `labels`."""
+    return (classify(net, images) == labels.cpu()).float().mean().item()
+
+
+@torch.no_grad()
+def class_probabilities(net, images):
+    """The classifier's class probabilities (B x 10, softmax of its logits) for images in [0, 1], on the CPU."""
+    device = next(net.parameters(), torch.empty(0)).device
+    return torch.softmax(net.out(classify(net, images, features=True).to(device)), 1).cpu()
+
+
 def psd_sqrt(c):
     """Square root of a symmetric positive semi-definite matrix, through its eigen-decomposition."""
     from scipy import linalg
@@ -284,6 +297,25 @@ def linear_r2(features, target):
     A = np.c_[features, np.ones(len(features))]
     resid = target - A @ np.linalg.lstsq(A, target, rcond=None)[0]
     return float(1 - resid.var() / target.var())
+
+
+def specks(images, low=0.25, high=0.5, max_size=3):
+    """Stray specks per image: groups of at most `max_size` 8-connected pixels above `low` that contain a pixel
+    above `high`, in N x 28 x 28 images in [0, 1] (a tensor or an array). Real MNIST test digits have almost
+    none; an MLP generator sprinkles them over the background. Returns one count per image (numpy ints)."""
+    from scipy import ndimage
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 3 or images.min() < 0 or images.max() > 1:
+        raise ValueError(f"specks: expected N x H x W images in [0, 1], got shape {images.shape} "
+                         f"and range [{images.min():.2f}, {images.max():.2f}]; convert with from_pm1 first")
+    counts = np.zeros(len(images), dtype=int)
+    for i, img in enumerate(images):
+        groups, n = ndimage.label(img > low, structure=np.ones((3, 3)))
+        if n:
+            sizes = np.bincount(groups.ravel(), minlength=n + 1)[1:]
+            peaks = ndimage.maximum(img, groups, index=np.arange(1, n + 1))
+            counts[i] = int(((sizes <= max_size) & (np.asarray(peaks) > high)).sum())
+    return counts
 
 
 # ----------------------------------------------------------------------------- the notebook's cells

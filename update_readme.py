@@ -38,7 +38,10 @@ def values():
     return {"machine": m["machine"], "threads": m["threads"], "total_seconds": f"{round(s['total']):,}",
             "total_minutes": f"{s['total'] / 60:.1f}",
             "part_seconds": ", ".join(f"{name} {s[key]:.0f} s" for key, name in parts.items() if key in s),
-            "summary_table": table_of("results/summary.md", "| problem |"), **effects_values()}
+            "summary_table": table_of("results/summary.md", "| problem |"), **effects_values(),
+            "mnist_specks": f"{m['mnist_specks_per_image']:.2f}", "p3_epochs": m["p3"]["epochs"],
+            "p3_ablation_epochs": m["p3"]["ablation"]["epochs"], "p4_epochs": m["p4"]["kept"]["recipe"]["epochs"],
+            "p4_short_epochs": m["p4"]["ablation"]["epochs"], "p4_ms_epochs": m["p4"]["diverse"]["epochs"]}
 
 
 def readme():

@@ -81,6 +81,20 @@ def test_frechet_matches_the_direct_formula():
     assert np.isfinite(hw4lib.frechet(few, few + 1))
 
 
+def test_specks_counted_by_hand():
+    img = np.zeros((3, 28, 28), dtype=np.float32)
+    img[0, 5:20, 10:13] = 1.0                     # a stroke: 45 pixels, not a speck
+    img[0, 2, 2] = 0.9                            # a lone bright pixel: a speck
+    img[0, 25, 25:27], img[0, 26, 26] = 0.6, 0.4  # 3 pixels touching diagonally, one above 0.5: a speck
+    img[0, 2, 25] = 0.4                           # faint (no pixel above 0.5): not a speck
+    img[1, 10:12, 10:12] = 0.8                    # 4 pixels: too big for a speck
+    img[1, 0, 0], img[1, 1, 1] = 0.7, 0.7         # diagonal neighbours are one group (8-connectivity): one speck
+    assert hw4lib.specks(img).tolist() == [2, 1, 0]
+    assert hw4lib.specks(torch.from_numpy(img), max_size=4).tolist() == [2, 2, 0]
+    with pytest.raises(ValueError, match=r"in \[0, 1\].*from_pm1"):
+        hw4lib.specks(img * 2 - 1)
+
+
 def tiny_digits(n=300):
     """Two separable 'classes': bright top half or bright bottom half."""
     g = torch.Generator().manual_seed(0)
@@ -100,6 +114,11 @@ def test_classifier_learns_repeats_and_leaves_the_callers_random_state_alone():
     assert torch.equal(after, torch.rand(3)), "training the judge moved the caller's random stream"
     assert (hw4lib.classify(net, x) == y).float().mean() > 0.95
     assert hw4lib.classify(net, x[:7], features=True).shape == (7, 128)
+    assert hw4lib.classified_as(net, x, y) == (hw4lib.classify(net, x) == y).float().mean().item()
+    assert hw4lib.classified_as(net, x[:4], torch.tensor([1, 0, 1, 0])) == 0.0     # every label flipped
+    probs = hw4lib.class_probabilities(net, x[:5])
+    assert probs.shape == (5, 10) and torch.allclose(probs.sum(1), torch.ones(5))
+    assert torch.equal(probs.argmax(1), hw4lib.classify(net, x[:5]))
     again = hw4lib.train_digit_classifier(x, y, epochs=2, seed=0, device=torch.device("cpu"))
     for name, w in net.state_dict().items():
         assert torch.equal(w, again.state_dict()[name]), f"{name}: the same seed gave other weights"

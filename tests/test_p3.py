@@ -16,13 +16,14 @@ def test_assignment_layer_sizes(nb):
     sizes = lambda m: [(l.in_features, l.out_features) for l in m.modules() if isinstance(l, torch.nn.Linear)]
     assert sizes(G) == [(110, 200), (200, 400), (400, 784)]
     assert sizes(D) == [(794, 400), (400, 200), (200, 100), (100, 1)]
-    out = G(torch.randn(4, 100), nb["one_hot"](torch.tensor([0, 3, 7, 9])))
+    out = G(torch.randn(4, 100), nb["one_hot"](torch.tensor([0, 3, 7, 9]), 1.0))
     assert out.shape == (4, 28, 28) and out.abs().max() <= 1
 
 
 def test_one_hot_and_balanced_labels(nb):
-    oh = nb["one_hot"](torch.tensor([7]))
-    assert oh.shape == (1, 10) and oh[0].argmax().item() == 7 and (oh[0] > 0).sum() == 1
+    oh = nb["one_hot"](torch.tensor([7]), 1.0)
+    assert oh.shape == (1, 10) and oh[0].argmax().item() == 7 and oh.sum() == 1 and oh.max() == 1
+    assert torch.equal(nb["one_hot"](torch.tensor([7]), 5.0), 5 * oh)
     assert torch.bincount(nb["balanced_labels"](100)).tolist() == [10] * 10
     with pytest.raises(ValueError, match="105 is not a multiple of 10"):
         nb["balanced_labels"](105)
@@ -46,10 +47,27 @@ def test_discriminator_loss_by_hand(nb):
     assert aware.item() == pytest.approx(softplus(-1.5) + 0.5 * (softplus(-0.5) + softplus(2.5)), rel=1e-6)
 
 
+def test_weight_average_by_hand(nb):
+    G, G_ema = torch.nn.Linear(1, 1, bias=False), torch.nn.Linear(1, 1, bias=False)
+    G.weight.data.fill_(1.0), G_ema.weight.data.fill_(0.0)
+    nb["ema_update"](G_ema, G, step=0)                       # d = min(0.999, 1 / 10): the average moves 0.9 of the way
+    assert G_ema.weight.item() == pytest.approx(0.9)
+    nb["ema_update"](G_ema, G, step=10_000)                  # d = 0.999 once the ramp has passed it
+    assert G_ema.weight.item() == pytest.approx(0.9 + 0.1 * 0.001)
+    assert G.weight.item() == 1.0                             # G itself untouched
+
+
 def test_fast_run_outputs(fast_run):
-    m = fast_run["metrics"]["p3"]
-    assert len(m["per_class_accuracy"]) == 10 and len(m["conditioning_per_epoch"]) == m["epochs"] == 1
-    assert m["frechet"] > m["frechet_real_floor"] > 0          # 100 steps of training: far from real digits
+    metrics = fast_run["metrics"]
+    m = metrics["p3"]
+    assert len(m["per_class_accuracy"]) == 10 and len(m["history"]) == m["epochs"] == 1
+    assert m["frechet"] > m["frechet_real_floor"] > 0          # 40 steps of training: far from real digits
+    assert metrics["mnist_specks_per_image"] < 0.01             # real digits have (almost) no stray specks
+    a = m["assignment_recipe"]
+    assert {"conditioning_accuracy", "frechet", "specks_per_image", "history"} <= set(a) and len(a["history"]) == 1
+    assert set(m["ablation"]["verdicts"]) == {"label gain", "matching-aware D", "label gain, given the matching-aware D",
+                                              "matching-aware D, given the label gain"}
+    assert all(v["verdict"] in ("helps", "hurts", "no measurable effect") for v in m["ablation"]["verdicts"].values())
     f = np.load(fast_run["results"] / "p3_samples.npz")
     assert f["images"].shape == (1000, 28, 28) and f["images"].dtype == np.uint8
     assert np.bincount(f["labels"]).tolist() == [100] * 10

@@ -37,7 +37,7 @@ class _Copy(torch.nn.Module):
         self.x, self.noisy = x, noisy
 
     def forward(self, z, patch):
-        return self.x[:len(z)] + (0.1 * z[:, :1, None] if self.noisy else 0)
+        return (self.x[:len(z)] + (0.1 * z[:, :1, None] if self.noisy else 0)).clamp(-1, 1)   # tanh's range
 
 
 class _Oracle(torch.nn.Module):
@@ -52,20 +52,26 @@ class _Oracle(torch.nn.Module):
 
 def test_imputation_metrics_by_hand(nb):
     x = torch.full((6, 28, 28), -1.0)
-    x[:3, 0, 0] = 1.0                                         # images 0-2 are class 1, 3-5 class 0
+    x[:3, 0, 0] = 1.0                                         # images 0-2 are class 1, 3-5 class 0; each a lone pixel
     y = torch.tensor([1, 1, 1, 0, 0, 0])
-    _, draws, labels, m = nb["imputation_metrics"](_Copy(x), x, y, _Oracle(), n_draws=3)
+    truth = (x + 1) / 2
+    _, draws, labels, m = nb["imputation_metrics"](_Copy(x), x, truth, y, _Oracle(), n_draws=3)
     assert m["centre_mse"] == 0 and m["outside_mse"] == 0 and m["diversity"] == 0
     assert m["label_consistency"] == m["label_consistency_draws"] == 1.0 and draws.shape == (3, 6, 28, 28)
-    _, _, _, m = nb["imputation_metrics"](_Copy(x, noisy=True), x, 1 - y, _Oracle(), n_draws=3)
+    assert m["specks_per_image"] == 0.5                       # the lone bright pixel of images 0-2
+    _, _, _, m = nb["imputation_metrics"](_Copy(x, noisy=True), x, truth, 1 - y, _Oracle(), n_draws=3)
     assert m["diversity"] > 0 and m["centre_mse"] > 0 and m["label_consistency"] == 0.0
 
 
 def test_fast_run_outputs(fast_run):
     m = fast_run["metrics"]["p4"]
-    keys = {"centre_mse", "outside_mse", "label_consistency", "label_consistency_draws", "diversity"}
-    assert all(set(m[f"{lam:g}"]) == keys for lam in m["lambdas"])
-    assert set(m["kept"]) >= {"0", "10"} and f"{m['diverse']['weight']:g}" in m["mode_seeking"]
+    keys = {"centre_mse", "outside_mse", "label_consistency", "label_consistency_draws", "diversity", "specks_per_image"}
+    assert set(m["assignment_d"]) == {"0", "0.1", "10"}
+    assert all(keys <= set(run) and set(run["raw_g"]) < keys for run in m["assignment_d"].values())
+    assert keys <= set(m["kept"]) and {"matching-aware D", "wider G"} <= set(m["ablation"])
+    assert set(m["mode_seeking"]) == {"0", f"{m['diverse']['weight']:g}"}     # w = 0: the fine-tuning's control
+    assert len(m["ambiguous_test_index"]) == 8
     f = np.load(fast_run["results"] / "p4_completions.npz")
-    assert f["gen_0"].shape == f["gen_10_kept"].shape == (1000, 28, 28) and f["gen_0"].dtype == np.uint8
+    assert f["gen_0.1"].shape == f["gen_10"].shape == f["gen_10_kept"].shape == (1000, 28, 28)
+    assert f["gen_0"].dtype == np.uint8
     assert f["gen_10_draws"].shape == (3, 1000, 28, 28) and f["test_index"].tolist() == list(range(1000))

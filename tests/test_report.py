@@ -118,9 +118,10 @@ def test_each_section_states_the_task_and_closes_with_its_printed_result(nb, met
     expected = {
         "p1": [f"{m['p1']['test_accuracy_mean']:.3f}", f"{m['p1']['eer']:.3f}"],
         "p2": [f"z{m['p2']['effect_dim']}", f"{sum(m['p2']['spearman_chosen_per_seed']) / len(m['p2']['seeds']):.3f}"],
-        "p3": [f"{m['p3']['conditioning_accuracy']:.3f}", f"{m['p3']['frechet']:.1f}"],
-        "p4": [f"{m['p4']['kept']['10']['label_consistency']:.3f}", f"{m['p4']['0']['label_consistency']:.3f}",
-               f"{m['p4']['diverse']['diversity']:.3f}"],
+        "p3": [f"{m['p3']['conditioning_accuracy']:.3f}", f"{m['p3']['frechet']:.1f}",
+               f"{m['p3']['specks_per_image']:.2f}", f"{m['p3']['assignment_recipe']['conditioning_accuracy']:.3f}"],
+        "p4": [f"{m['p4']['kept']['label_consistency']:.3f}", f"{m['p4']['assignment_d']['0']['label_consistency']:.3f}",
+               f"{m['p4']['assignment_d']['10']['specks_per_image']:.2f}", f"{m['p4']['diverse']['diversity']:.3f}"],
     }
     for part, numbers in expected.items():
         text = _result_text(nb, part)
@@ -148,8 +149,10 @@ def test_readme_quotes_the_committed_metrics(metrics):
     for number in (f"{m['p1']['test_accuracy_mean']:.3f}", f"{m['p1']['eer']:.3f}", f"{p2_rho:.3f}",
                    f"{m['p2']['test_elbo']:.1f}",
                    f"{m['p3']['conditioning_accuracy']:.3f}", f"{m['p3']['frechet']:.1f}",
-                   f"{m['p4']['0']['label_consistency']:.3f}", f"{m['p4']['kept']['10']['label_consistency']:.3f}",
-                   f"{m['p4']['kept']['10']['centre_mse']:.4f}", f"{m['p4']['diverse']['diversity']:.3f}",
+                   f"{m['p3']['specks_per_image']:.2f}", f"{m['p3']['assignment_recipe']['conditioning_accuracy']:.3f}",
+                   f"{m['p4']['assignment_d']['10']['label_consistency']:.3f}",
+                   f"{m['p4']['kept']['label_consistency']:.3f}", f"{m['p4']['kept']['centre_mse']:.4f}",
+                   f"{m['p4']['diverse']['diversity']:.3f}",
                    f"{round(m['seconds']['total']):,} s"):
         assert number in readme, f"README does not quote {number} from results/metrics.json"
     effects = (ROOT / "results" / "p2_effects.md").read_text()
