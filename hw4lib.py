@@ -108,6 +108,11 @@ def from_pm1(x):
     return (x + 1) / 2
 
 
+def to_pm1(x):
+    """Images in [0, 1] -> [-1, 1], the range of the GANs' tanh (the inverse of from_pm1)."""
+    return x * 2 - 1
+
+
 def to_uint8(x):
     """Images in [0, 1] (tensor or array) -> uint8 0..255, rounded."""
     return np.rint(np.asarray(x) * 255).astype(np.uint8)
@@ -179,12 +184,11 @@ def check_sevens(X, path):
 
 
 # ----------------------------------------------------------------------------- MNIST
-def mnist(mnist_dir, split, device="cpu", pm1=False):
+def mnist(mnist_dir, split, device="cpu"):
     """MNIST `split` ('train'/'test') from the four IDX files in `mnist_dir` (md5-checked) as tensors on
-    `device`: (float32 images N x 28 x 28 in [0, 1], or in [-1, 1] with pm1=True; int64 labels)."""
+    `device`: (float32 images N x 28 x 28 in [0, 1], int64 labels)."""
     images, labels = hw4data.load_mnist(mnist_dir, split)
-    x = to_unit(images)
-    return (x * 2 - 1 if pm1 else x).to(device), torch.from_numpy(labels).to(device)
+    return to_unit(images).to(device), torch.from_numpy(labels).to(device)
 
 
 # ----------------------------------------------------------------------------- figures
@@ -250,14 +254,15 @@ def train_digit_classifier(x, y, epochs, seed, device):
 
 
 @torch.no_grad()
+def _from_features(net, images, head):
+    """head(penultimate features) of the classifier for B x 28 x 28 images in [0, 1], in chunks, on the CPU."""
+    device = next(net.parameters(), torch.empty(0)).device
+    return torch.cat([head(net.features(chunk.to(device))).cpu() for chunk in images.split(1000)])
+
+
 def classify(net, images, features=False):
     """The classifier's labels (or its 128-d penultimate features) for B x 28 x 28 images in [0, 1], on the CPU."""
-    device = next(net.parameters(), torch.empty(0)).device
-    outs = []
-    for chunk in images.split(1000):
-        f = net.features(chunk.to(device))
-        outs.append((f if features else net.out(f).argmax(1)).cpu())
-    return torch.cat(outs)
+    return _from_features(net, images, (lambda f: f) if features else (lambda f: net.out(f).argmax(1)))
 
 
 def classified_as(net, images, labels):
@@ -265,11 +270,9 @@ def classified_as(net, images, labels):
     return (classify(net, images) == labels.cpu()).float().mean().item()
 
 
-@torch.no_grad()
 def class_probabilities(net, images):
     """The classifier's class probabilities (B x 10, softmax of its logits) for images in [0, 1], on the CPU."""
-    device = next(net.parameters(), torch.empty(0)).device
-    return torch.softmax(net.out(classify(net, images, features=True).to(device)), 1).cpu()
+    return _from_features(net, images, lambda f: torch.softmax(net.out(f), 1))
 
 
 def psd_sqrt(c):
@@ -308,14 +311,16 @@ def specks(images, low=0.25, high=0.5, max_size=3):
     if images.ndim != 3 or images.min() < 0 or images.max() > 1:
         raise ValueError(f"specks: expected N x H x W images in [0, 1], got shape {images.shape} "
                          f"and range [{images.min():.2f}, {images.max():.2f}]; convert with from_pm1 first")
-    counts = np.zeros(len(images), dtype=int)
-    for i, img in enumerate(images):
-        groups, n = ndimage.label(img > low, structure=np.ones((3, 3)))
-        if n:
-            sizes = np.bincount(groups.ravel(), minlength=n + 1)[1:]
-            peaks = ndimage.maximum(img, groups, index=np.arange(1, n + 1))
-            counts[i] = int(((sizes <= max_size) & (np.asarray(peaks) > high)).sum())
-    return counts
+    connect = np.zeros((3, 3, 3), bool)
+    connect[1] = True                        # 8-connectivity within an image, none across images
+    groups, n = ndimage.label(images > low, structure=connect)
+    if n == 0:
+        return np.zeros(len(images), dtype=int)
+    index = np.arange(1, n + 1)
+    sizes = np.bincount(groups.ravel(), minlength=n + 1)[1:]
+    peaks = np.asarray(ndimage.maximum(images, groups, index))
+    image_of = np.array([group[0].start for group in ndimage.find_objects(groups)])
+    return np.bincount(image_of[(sizes <= max_size) & (peaks > high)], minlength=len(images))
 
 
 # ----------------------------------------------------------------------------- the notebook's cells
