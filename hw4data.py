@@ -1,4 +1,4 @@
-"""Data for homework4.ipynb: stand-ins for the course's four files, and the MNIST loader.
+"""Data for homework4.ipynb: stand-ins for the course's four files, a second test set, and the MNIST loader.
 
 The course's own `trs.pkl`, `tes.pkl`, `tr7.pkl` and `te7.pkl` are not public. This module
 builds files of exactly the same format from public corpora:
@@ -6,6 +6,11 @@ builds files of exactly the same format from public corpora:
 * `trs.pkl` / `tes.pkl`: LibriSpeech test-clean (CC BY 4.0), 10 utterances per speaker,
   rows as `librosa.load(path, sr=16000)` returns them, each row starting where the speech
   starts and cut to a fixed length (16,180 training / 22,631 test samples).
+* `tes_cv.pkl`: test speech of another kind in the format of `tes.pkl` (22,631 samples a row,
+  10 consecutive rows per speaker): 19 speakers x 10 clips of Mozilla Common Voice 6.1 (CC0),
+  16 languages, read into the speakers' own microphones (the shared sample's 20 speakers but one,
+  who has only 8 clips long enough), the original MP3 files decoded by soundfile (libsndfile with
+  mpg123; never audioread) and cut exactly as the LibriSpeech rows.
 * `tr7.pkl` / `te7.pkl`: every MNIST seven (CC BY-SA 3.0) in the original order, uint8, with
   an added effect whose per-image strength is written to `poor_sevens_truth.npz`.
 
@@ -13,10 +18,18 @@ The speech comes from LibriSpeech test-clean in either of two layouts under the 
 `LibriSpeech/` (the OpenSLR archive test-clean.tar.gz, extracted as it ships) or
 `librispeech-test-clean/ls<speaker>/<utterance>.flac` (this project's shared copy). Which
 utterances go where is fixed by the committed list `data/librispeech_utterances.csv`, so both
-layouts give byte-identical files. MNIST is read from `mnist/` (the four IDX .gz files).
+layouts give byte-identical files. The Common Voice clips are read from
+`commonvoice-sample/<language>/clips/<clip>.mp3` (the layout of the public repository
+omnilingo/rsample-100-cv-corpus-6.1-2020-12-11 and of this project's shared copy); which ones, in
+which order, and their md5 sums are fixed by the committed list `data/commonvoice_clips.csv`.
+MNIST is read from `mnist/` (the four IDX .gz files). Every source file is checked (present, md5
+where one is published or listed) before anything is written; `data/speakers.json` traces every
+speech row to its speaker, utterance or clip, sex (and language), `data/manifest.json` holds the
+sha256 of every file written.
 
 Usage:  python hw4data.py [--sources DIR] [--out DIR]
-        python hw4data.py --download [--out DIR]   (fetch into the cache folder, then build)
+        python hw4data.py --download [--out DIR]   (fetch into the cache folder, then build; only the
+                                                    listed Common Voice clips are fetched)
 
 A file in the output folder that this builder did not write (its hash is not the one recorded
 in `manifest.json`) is a grader's own file: it is left untouched.
@@ -24,7 +37,6 @@ in `manifest.json`) is a grader's own file: it is left untouched.
 import argparse
 import csv
 import gzip
-import hashlib
 import json
 import os
 import pickle
@@ -40,10 +52,17 @@ DEFAULT_OUT = HERE / "data"
 
 SR = 16000
 UTTS_PER_SPEAKER = 10
-ROW_LENGTH = {"trs.pkl": 16180, "tes.pkl": 22631}   # samples per row (as in the course's files)
+ROW_LENGTH = {"trs.pkl": 16180, "tes.pkl": 22631,  # samples per row (as in the course's files)
+              "tes_cv.pkl": 22631}                 # the Common Voice test set: the test files' length
 TRIM_TOP_DB = 20           # leading silence: frames more than 20 dB below the utterance's peak
 SEED = 0
 UTTERANCE_LIST = HERE / "data" / "librispeech_utterances.csv"
+LIBRISPEECH_OUTPUTS = ("trs.pkl", "tes.pkl")
+CV_FILE = "tes_cv.pkl"     # the Common Voice test set; its rows are traced in speakers.json under this key
+CV_DIR = "commonvoice-sample"                       # below the sources folder (and the download cache)
+CV_CLIP_LIST = HERE / "data" / "commonvoice_clips.csv"
+CV_REPOSITORY = "omnilingo/rsample-100-cv-corpus-6.1-2020-12-11"
+CV_COMMIT = "6785f863fec9770151abfe50a5e3e3787fd20ba2"
 
 MNIST_FILES = {
     "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
@@ -56,14 +75,21 @@ MNIST_FILES = {
 LIBRISPEECH_URL = os.environ.get("HW4_LIBRISPEECH_URL", "https://www.openslr.org/resources/12/")
 LIBRISPEECH_ARCHIVE = ("test-clean.tar.gz", "32fa31d27d2e1cad72775fee3f4849a9")     # about 346 MB
 MNIST_URL = os.environ.get("HW4_MNIST_URL", "https://ossci-datasets.s3.amazonaws.com/mnist/")
+# The Common Voice clips, at their paths (<language>/clips/<clip>.mp3) in the public repository at a fixed commit;
+# their md5 sums are in CV_CLIP_LIST.
+COMMONVOICE_URL = os.environ.get("HW4_COMMONVOICE_URL",
+                                 f"https://raw.githubusercontent.com/{CV_REPOSITORY}/{CV_COMMIT}/")
 PUBLIC_SOURCES = (
     "Get the public sources with `python hw4data.py --download`, or pass their parent folder with --sources DIR:\n"
     "  LibriSpeech/: LibriSpeech test-clean as OpenSLR ships it (test-clean.tar.gz from\n"
     "     https://www.openslr.org/12, CC BY 4.0, extracted in DIR), or librispeech-test-clean/ laid out as\n"
     "     ls<speaker>/<utterance>.flac;\n"
-    "  mnist/: the four MNIST IDX .gz files from any MNIST mirror (md5 sums in hw4data.MNIST_FILES)."
+    "  mnist/: the four MNIST IDX .gz files from any MNIST mirror (md5 sums in hw4data.MNIST_FILES);\n"
+    "  commonvoice-sample/: the Common Voice clips listed in data/commonvoice_clips.csv, at their paths\n"
+    f"     <language>/clips/<clip>.mp3 as in https://github.com/{CV_REPOSITORY} (commit {CV_COMMIT[:12]},\n"
+    "     CC0; ../shared/datasets/commonvoice-sample is such a copy)."
 )
-OUTPUTS = ("trs.pkl", "tes.pkl", "tr7.pkl", "te7.pkl")
+OUTPUTS = ("trs.pkl", "tes.pkl", "tr7.pkl", "te7.pkl", CV_FILE)
 
 
 class DataError(RuntimeError):
@@ -72,11 +98,8 @@ class DataError(RuntimeError):
 
 # ----------------------------------------------------------------------------- MNIST
 def md5sum(path):
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    import pooch
+    return pooch.file_hash(str(path), alg="md5")
 
 
 def read_idx(path):
@@ -154,7 +177,7 @@ def add_frame(images, a):
 # ----------------------------------------------------------------------------- speech
 def read_utterance_list(path=UTTERANCE_LIST):
     """The committed list: output file -> [(speaker number, sex, utterance id), ...] in row order."""
-    rows = {name: [] for name in ROW_LENGTH}
+    rows = {name: [] for name in LIBRISPEECH_OUTPUTS}
     with open(path, newline="") as f:
         for row in csv.DictReader(line for line in f if not line.startswith("#")):
             rows[row["file"]].append((row["speaker"], row["sex"], row["utterance"]))
@@ -199,15 +222,72 @@ def cut_utterance(y, length, path):
     return y[start:start + length]
 
 
-def speech_rows(flac_of, utts, length):
-    """One row per listed utterance: librosa.load at SR from where the speech starts, `length` samples."""
+def load_audio(path):
+    """librosa.load(path, sr=SR)'s samples, decoded by soundfile only. librosa.load given a path falls back to
+    audioread (ffmpeg, which may be missing or differ between machines) when soundfile fails; given the open
+    soundfile.SoundFile it decodes the same samples and cannot fall back, so a file soundfile cannot read is an
+    error that names it."""
     import librosa
-    paths = [flac_of(u) for _, _, u in utts]
-    return np.stack([cut_utterance(librosa.load(p, sr=SR)[0], length, p) for p in paths]).astype(np.float32)
+    import soundfile as sf
+    try:
+        with sf.SoundFile(path) as f:
+            return librosa.load(f, sr=SR)[0]
+    except sf.SoundFileError as e:
+        raise DataError(f"{path}: soundfile {sf.__version__} (libsndfile {sf.__libsndfile_version__}) cannot "
+                        f"decode it ({e}); install the pinned requirements.txt (soundfile 0.14.0, whose libsndfile "
+                        "reads FLAC and MP3), or fetch the file again.") from e
 
 
-def check_sources(sources, utterance_list):
-    """Every listed FLAC and every MNIST file is there (MNIST md5-checked): nothing is written before."""
+def speech_rows(paths, length):
+    """One row per file: librosa.load at SR from where the speech starts, `length` samples."""
+    return np.stack([cut_utterance(load_audio(p), length, p) for p in paths]).astype(np.float32)
+
+
+def read_clip_list(path=CV_CLIP_LIST):
+    """The committed list of tes_cv.pkl: [{speaker, sex, language, path, md5}, ...] in row order."""
+    with open(path, newline="") as f:
+        clips = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    speakers = [c["speaker"] for c in clips]
+    blocks = [speakers[i:i + UTTS_PER_SPEAKER] for i in range(0, len(speakers), UTTS_PER_SPEAKER)]
+    if not clips or len(clips) % UTTS_PER_SPEAKER or any(len(set(b)) != 1 for b in blocks) \
+            or len({b[0] for b in blocks}) != len(blocks):
+        raise DataError(f"{path}: {len(clips)} clips, not {UTTS_PER_SPEAKER} consecutive ones per speaker; "
+                        "restore the file from the repository.")
+    return clips
+
+
+CV_HOWTO = ("Fetch the listed clips with `python hw4data.py --download` (only those, 6.4 MB, into the cache "
+            f"folder), or copy them into DIR/{CV_DIR}/ at their paths (<language>/clips/<clip>.mp3) from "
+            f"https://github.com/{CV_REPOSITORY} (commit {CV_COMMIT}) and pass --sources DIR.")
+
+
+def check_clips(sources, clips):
+    """Every clip of the list is in sources/commonvoice-sample/ with its listed md5, and soundfile reads MP3."""
+    import soundfile as sf
+    folder = Path(sources) / CV_DIR
+    if not folder.is_dir():
+        raise DataError(f"{folder}: not found; {CV_FILE} is built from the {len(clips)} Common Voice clips listed "
+                        f"in {CV_CLIP_LIST.relative_to(HERE)}. " + CV_HOWTO)
+    bad = []
+    for clip in clips:
+        path = folder / clip["path"]
+        if not path.is_file():
+            bad.append(f"{path}: missing (expected md5 {clip['md5']})")
+        elif (md5 := md5sum(path)) != clip["md5"]:
+            bad.append(f"{path}: md5 {md5} does not match the listed {clip['md5']}")
+    if bad:
+        more = f"\n  ... and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise DataError(f"{len(bad)} of the {len(clips)} Common Voice clips listed in {CV_CLIP_LIST.name} are "
+                        "missing or damaged:\n  " + "\n  ".join(bad[:5]) + more + "\n" + CV_HOWTO)
+    if "MP3" not in sf.available_formats():
+        raise DataError(f"soundfile {sf.__version__} (libsndfile {sf.__libsndfile_version__}) cannot decode MP3, "
+                        f"needed for {CV_FILE}; install the pinned requirements.txt (soundfile 0.14.0).")
+    return folder
+
+
+def check_sources(sources, utterance_list, clips):
+    """Every listed FLAC, every MNIST file and every listed Common Voice clip is there (MNIST and the clips
+    md5-checked): nothing is written before."""
     flac_of = librispeech_files(sources)
     missing = [str(flac_of(u)) for utts in utterance_list.values() for _, _, u in utts if not flac_of(u).is_file()]
     if missing:
@@ -215,12 +295,13 @@ def check_sources(sources, utterance_list):
     for split in ("train", "test"):
         for name in mnist_names(split):
             verify_mnist_file(Path(sources) / "mnist" / name)
-    return flac_of
+    return flac_of, check_clips(sources, clips)
 
 
 # ----------------------------------------------------------------------------- build
 def sha256(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    import pooch
+    return pooch.file_hash(str(path), alg="sha256")
 
 
 def poor_sevens(mnist_dir, seed=SEED, effect=add_frame):
@@ -241,12 +322,12 @@ def dump_pickle(array, path):
 
 
 def build(sources=DEFAULT_SOURCES, out=DEFAULT_OUT, seed=SEED, log=print):
-    """Build the four files (and their sidecars) into `out`; return the names written."""
+    """Build the five files (and their sidecars) into `out`; return the names written."""
     sources, out = Path(sources), Path(out)
     if not sources.is_dir():
         raise DataError(f"{sources}: source folder not found. " + PUBLIC_SOURCES)
-    utterance_list = read_utterance_list()
-    flac_of = check_sources(sources, utterance_list)
+    utterance_list, clips = read_utterance_list(), read_clip_list()
+    flac_of, cv_folder = check_sources(sources, utterance_list, clips)
     out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
@@ -263,16 +344,29 @@ def build(sources=DEFAULT_SOURCES, out=DEFAULT_OUT, seed=SEED, log=print):
     todo = [n for n in OUTPUTS if writable(n)]
     written, sidecar, truth = {}, {}, {}
 
-    for name in ("trs.pkl", "tes.pkl"):
+    for name in LIBRISPEECH_OUTPUTS:
         if name not in todo:
             continue
         utts, length = utterance_list[name], ROW_LENGTH[name]
-        dump_pickle(speech_rows(flac_of, utts, length), out / name)
+        dump_pickle(speech_rows([flac_of(u) for _, _, u in utts], length), out / name)
         written[name] = sha256(out / name)
         speakers = list(dict.fromkeys(f"ls{spk}" for spk, _, _ in utts))
         sidecar[name] = {"row_length": length, "speakers": speakers,
                          "rows": [{"speaker": f"ls{spk}", "utterance": u, "sex": sex} for spk, sex, u in utts]}
         log(f"{out / name}: {len(utts)} x {length} float32, {len(speakers)} speakers")
+
+    if CV_FILE in todo:
+        length = ROW_LENGTH[CV_FILE]
+        dump_pickle(speech_rows([cv_folder / c["path"] for c in clips], length), out / CV_FILE)
+        written[CV_FILE] = sha256(out / CV_FILE)
+        speakers = list(dict.fromkeys(c["speaker"] for c in clips))
+        languages = [c["language"] for c in clips[::UTTS_PER_SPEAKER]]
+        sidecar[CV_FILE] = {"row_length": length, "speakers": speakers, "languages": languages,
+                            "source": f"Mozilla Common Voice 6.1 (CC0 1.0), via {CV_REPOSITORY} at {CV_COMMIT}",
+                            "rows": [{"speaker": c["speaker"], "utterance": c["path"], "sex": c["sex"],
+                                      "language": c["language"]} for c in clips]}
+        log(f"{out / CV_FILE}: {len(clips)} x {length} float32, {len(speakers)} speakers, "
+            f"{len(set(languages))} languages (Common Voice)")
 
     if {"tr7.pkl", "te7.pkl"} & set(todo):
         for name, poor, a in poor_sevens(sources / "mnist", seed):
@@ -310,37 +404,51 @@ def cache_dir():
     return Path(os.environ.get("HW4_CACHE") or pooch.os_cache("hw4"))
 
 
-def download(cache=None, librispeech_url=LIBRISPEECH_URL, mnist_url=MNIST_URL, md5=None, log=print):
+def download(cache=None, librispeech_url=LIBRISPEECH_URL, mnist_url=MNIST_URL, commonvoice_url=COMMONVOICE_URL,
+             md5=None, log=print):
     """Fetch into `cache` what is missing there: LibriSpeech's test-clean.tar.gz (only the listed FLAC files and
-    SPEAKERS.TXT are extracted, into cache/LibriSpeech/) and the four MNIST files (cache/mnist/), each checked
-    against its md5 (`md5` overrides the published sums by file name). pooch downloads to a temporary file and
-    keeps it only when the hash matches, so a failed or interrupted download leaves nothing in place of a good
-    file, and a second call downloads nothing. Returns `cache`, a sources folder for build()."""
+    SPEAKERS.TXT are extracted, into cache/LibriSpeech/), the four MNIST files (cache/mnist/) and the Common Voice
+    clips of data/commonvoice_clips.csv, only those (cache/commonvoice-sample/<language>/clips/<clip>.mp3), each
+    checked against its md5 (`md5` overrides the published or listed sums by file name). pooch downloads to a
+    temporary file and keeps it only when the hash matches, so a failed or interrupted download leaves nothing in
+    place of a good file, and a second call downloads nothing. The clips come from one server: after the first
+    clip that fails, the others are not tried. Returns `cache`, a sources folder for build()."""
     import pooch
     cache = Path(cache or cache_dir())
-    md5 = {**dict([LIBRISPEECH_ARCHIVE]), **MNIST_FILES, **(md5 or {})}
+    clips = read_clip_list()
+    md5 = {**dict([LIBRISPEECH_ARCHIVE]), **MNIST_FILES, **{Path(c["path"]).name: c["md5"] for c in clips},
+           **(md5 or {})}
     archive = LIBRISPEECH_ARCHIVE[0]
     members = ["LibriSpeech/SPEAKERS.TXT"] + [f"LibriSpeech/{openslr_path(u)}"
                                               for utts in read_utterance_list().values() for _, _, u in utts]
-    jobs = [(librispeech_url + archive, archive, cache, pooch.Untar(members=members, extract_dir="."))]
-    jobs += [(mnist_url + name, name, cache / "mnist", None) for name in MNIST_FILES]
+    jobs = [(librispeech_url + archive, archive, cache, pooch.Untar(members=members, extract_dir="."), False)]
+    jobs += [(mnist_url + name, name, cache / "mnist", None, False) for name in MNIST_FILES]
+    jobs += [(commonvoice_url + c["path"], Path(c["path"]).name, cache / CV_DIR / Path(c["path"]).parent, None, True)
+             for c in clips]
     downloader = pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=(10, 120))
-    failed = []
-    for url, name, folder, processor in jobs:
+    failed, clip_failed = [], 0
+    for url, name, folder, processor, is_clip in jobs:
+        if is_clip and clip_failed:
+            clip_failed += 1
+            continue
         try:
             pooch.retrieve(url, known_hash=f"md5:{md5[name]}", fname=name, path=folder, processor=processor,
                            downloader=downloader)
         except ValueError as e:
-            raise DataError(f"{url}: the download does not have the published md5 {md5[name]}; it was removed "
-                            f"and nothing was kept ({e}). Try again later, or download the file into {folder} "
-                            "yourself and check its md5.") from e
+            raise DataError(f"{url}: the download does not have the {'listed' if is_clip else 'published'} md5 "
+                            f"{md5[name]}; it was removed and nothing was kept ({e}). Try again later, or download "
+                            f"the file into {folder} yourself and check its md5.") from e
         except Exception as e:                                   # no network, a refused connection, HTTP errors
             failed.append(f"{url} ({type(e).__name__})")
+            clip_failed += is_clip
+    if clip_failed > 1:
+        failed.append(f"and {clip_failed - 1} more listed Common Voice clips under {commonvoice_url} (not tried)")
     if failed:
         raise DataError("could not download:\n  " + "\n  ".join(failed) + f"\nCache folder: {cache}. Without a "
                         f"network, put those files there yourself (the archive in {cache}, the MNIST files in "
-                        f"{cache / 'mnist'}) and run `python hw4data.py --download` again, or pass local copies with "
-                        "--sources DIR (DIR/LibriSpeech/ or DIR/librispeech-test-clean/, and DIR/mnist/).")
+                        f"{cache / 'mnist'}, the clips of {CV_CLIP_LIST.name} at their paths in {cache / CV_DIR}) "
+                        "and run `python hw4data.py --download` again, or pass local copies with --sources DIR "
+                        f"(DIR/LibriSpeech/ or DIR/librispeech-test-clean/, DIR/mnist/ and DIR/{CV_DIR}/).")
     log(f"sources ready in {cache}")
     return cache
 
@@ -348,17 +456,20 @@ def download(cache=None, librispeech_url=LIBRISPEECH_URL, mnist_url=MNIST_URL, m
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sources", default=os.environ.get("HW4_SOURCES", DEFAULT_SOURCES), type=Path,
-                   help="folder holding LibriSpeech/ or librispeech-test-clean/, and mnist/ (default: ../shared/datasets)")
+                   help="folder holding LibriSpeech/ or librispeech-test-clean/, mnist/ and commonvoice-sample/ "
+                        "(default: ../shared/datasets)")
     p.add_argument("--download", action="store_true",
                    help="fetch the sources into the cache folder ($HW4_CACHE, else the user's cache) and build from there")
     p.add_argument("--librispeech-url", default=LIBRISPEECH_URL, help="base URL of test-clean.tar.gz")
     p.add_argument("--mnist-url", default=MNIST_URL, help="base URL of the four MNIST files")
+    p.add_argument("--commonvoice-url", default=COMMONVOICE_URL,
+                   help="base URL of the listed Common Voice clips, at their paths <language>/clips/<clip>.mp3")
     p.add_argument("--out", default=DEFAULT_OUT, type=Path, help="output folder (default: data/)")
     p.add_argument("--seed", default=SEED, type=int, help="seed of the sevens' effect strengths")
     args = p.parse_args(argv)
     try:
-        sources = download(librispeech_url=args.librispeech_url, mnist_url=args.mnist_url) if args.download \
-            else args.sources
+        sources = download(librispeech_url=args.librispeech_url, mnist_url=args.mnist_url,
+                           commonvoice_url=args.commonvoice_url) if args.download else args.sources
         build(sources, args.out, args.seed)
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """What homework4.ipynb needs but does not teach: the machine set-up, timing and progress lines,
 input checks with clear errors, MNIST as tensors, image grids, the digit classifier that scores
-the GANs of problems 3 and 4, the Frechet distance, a stray-speck counter, and reading a
-notebook's cells by tag (for the tests and p2_effects.py). Every function takes what it uses as
+the GANs of problems 3 and 4, the Frechet distance, a stray-speck counter, the 95 % intervals of every
+comparison, and reading a notebook's cells by tag (for the tests and p2_effects.py). Every function takes what it uses as
 arguments.
 """
 import json
@@ -27,6 +27,11 @@ if "torch" not in sys.modules:
     for _name, _value in CPU_KERNELS.items():
         os.environ.setdefault(_name, _value)
 
+import warnings  # noqa: E402
+
+# pooch (hw4data's hashing, librosa's example data) imports tqdm.auto, which warns that no notebook widget can be drawn
+# without ipywidgets; the progress bars here are tqdm's text bars, which need none.
+warnings.filterwarnings("ignore", message="IProgress not found")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
@@ -58,6 +63,11 @@ def setup_torch():
     return device, threads, machine
 
 
+def device_of(module):
+    """The device of a module's parameters (the CPU for a module without any)."""
+    return next(module.parameters(), torch.empty(0)).device
+
+
 def seed_everything(seed):
     """Seed Python's, NumPy's and PyTorch's global generators."""
     random.seed(seed)
@@ -73,23 +83,11 @@ def timed(store, key):
     store[key] = round(store.get(key, 0.0) + time.time() - t0, 2)
 
 
-def progress(iterable, desc, every=10.0):
-    """Yield the items of `iterable` while one status line, updated in place at most every `every` seconds,
-    shows how far the loop is; when the loop ends the line becomes a one-line summary. Outside IPython it
-    yields the items silently."""
-    from IPython.display import display
-    items = list(iterable)
-    t0 = last = time.time()
-    handle = display({"text/plain": f"{desc}: 0/{len(items)}"}, raw=True, display_id=True)
-    for i, item in enumerate(items):
-        yield item
-        if handle is not None and time.time() - last > every and i + 1 < len(items):
-            last = time.time()
-            eta = (last - t0) / (i + 1) * (len(items) - i - 1)
-            handle.update({"text/plain": f"{desc}: {i + 1}/{len(items)}, {last - t0:.0f} s, about {eta:.0f} s left"},
-                          raw=True)
-    if handle is not None:
-        handle.update({"text/plain": f"{desc}: {len(items)}/{len(items)} in {time.time() - t0:.0f} s"}, raw=True)
+def progress(iterable, desc):
+    """tqdm's progress bar over `iterable`, redrawn at most every 30 s, so that papermill's log and the saved
+    notebook keep a few lines per loop (its last line says how long the loop took)."""
+    from tqdm.std import tqdm                  # the text bar: it reads the same in a terminal, Jupyter and the HTML
+    return tqdm(iterable, desc=desc, mininterval=30, ascii=True, file=sys.stdout)
 
 
 # ----------------------------------------------------------------------------- small conversions
@@ -120,27 +118,42 @@ def to_uint8(x):
 
 # ----------------------------------------------------------------------------- input files
 def load_pickle(path):
-    """The array stored in the pickle at `path`; a missing or unreadable file is an error that names it."""
+    """The array stored in the pickle at `path`; a missing or unreadable file is an error that names it. A list of
+    equal-length rows is taken as the 2-D array it spells; ragged rows are an error."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: build the stand-ins with `python hw4data.py`, "
                                 "or copy the course's file there.")
     try:
         with open(path, "rb") as f:
-            return np.asarray(pickle.load(f))
+            obj = pickle.load(f)
     except (pickle.UnpicklingError, EOFError, ValueError, AttributeError, ImportError) as e:
         raise ValueError(f"{path}: not a readable pickle of an array ({type(e).__name__}: {e}); the file is "
                          "damaged or truncated: copy it again, or rebuild it with `python hw4data.py`.") from e
+    try:
+        return np.asarray(obj)
+    except ValueError as e:
+        raise ValueError(f"{path}: holds a {type(obj).__name__} that is not one array (rows of different lengths?): "
+                         f"{e}; store one 2-D array, every row the same length.") from e
+
+
+MIN_UTTERANCE = 4_000          # samples: a quarter of a second at 16 kHz, four STFT windows
 
 
 def check_speech(X, path, min_speakers):
-    """A speech matrix as librosa.load gives it: 2-D float (utterances x samples), finite, rows in blocks of
-    10 utterances per speaker, at least `min_speakers` speakers. Returns it as float32."""
+    """A speech matrix as librosa.load gives it: 2-D float (utterances x samples), finite, in [-1, 1], no silent
+    (all-zero) row, at least MIN_UTTERANCE samples per row, rows in blocks of 10 utterances per speaker, at least
+    `min_speakers` speakers. Returns it as float32."""
     if X.ndim != 2:
         raise ValueError(f"{path}: expected a 2-D array (utterances x samples), got shape {X.shape}.")
     if not np.issubdtype(X.dtype, np.floating):
         raise ValueError(f"{path}: expected float samples in [-1, 1] as librosa.load returns them, got dtype "
                          f"{X.dtype}; integer PCM is refused, not rescaled: convert it (int16: X / 32768) first.")
+    if X.shape[1] < MIN_UTTERANCE:
+        hint = (" The array looks transposed (more rows than samples per row): store it as X.T."
+                if X.shape[0] > X.shape[1] else "")
+        raise ValueError(f"{path}: rows of {X.shape[1]} samples, at least {MIN_UTTERANCE} expected (utterances x "
+                         f"samples at 16 kHz, shape {X.shape}).{hint}")
     if X.shape[0] == 0 or X.shape[0] % UTTS_PER_SPEAKER:
         raise ValueError(f"{path}: {X.shape[0]} rows is not a positive multiple of {UTTS_PER_SPEAKER}; the file "
                          f"must hold {UTTS_PER_SPEAKER} consecutive utterances per speaker.")
@@ -152,6 +165,16 @@ def check_speech(X, path, min_speakers):
         rows = np.unique(np.nonzero(bad)[0])
         raise ValueError(f"{path}: {bad.sum()} NaN/inf samples in rows {rows[:10].tolist()}; "
                          "rebuild the file (python hw4data.py) or fix those utterances.")
+    peak = np.abs(X).max(1)
+    if (peak > 1).any():
+        rows = np.flatnonzero(peak > 1)
+        raise ValueError(f"{path}: samples up to {peak.max():.3g} in absolute value in rows {rows[:10].tolist()}; "
+                         "expected floats in [-1, 1] as librosa.load returns them. Rescale the file (e.g. X / 32768 "
+                         "for int16 values stored as floats) rather than letting this notebook guess.")
+    if (peak == 0).any():
+        rows = np.flatnonzero(peak == 0)
+        raise ValueError(f"{path}: {len(rows)} silent rows (every sample 0), e.g. rows {rows[:10].tolist()}; each row "
+                         "must be an utterance: replace those rows with speech.")
     return X.astype(np.float32)
 
 
@@ -239,12 +262,29 @@ class DigitNet(nn.Module):
         return self.out(self.features(x))
 
 
-def train_digit_classifier(x, y, epochs, seed, device):
-    """DigitNet trained with Adam (1e-3, minibatches of 128) on images x (N x 28 x 28 in [0, 1]) and labels y;
-    seeded with `seed` inside a forked random state, so the caller's random streams are left as they were."""
+class DigitMLP(nn.Module):
+    """A second judge of another architecture: 784 -> 256 -> 128 (features) -> 10, fully connected, ReLU."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
+                                nn.Dropout(0.2))
+        self.out = nn.Linear(128, 10)
+
+    def features(self, x):           # x: B x 28 x 28 in [0, 1]
+        return self.fc(x)
+
+    def forward(self, x):
+        return self.out(self.features(x))
+
+
+def train_digit_classifier(x, y, epochs, seed, device, net_class=DigitNet):
+    """A net_class (DigitNet or DigitMLP) trained with Adam (1e-3, minibatches of 128) on images x (N x 28 x 28 in
+    [0, 1]) and labels y; seeded with `seed` inside a forked random state, so the caller's random streams are left
+    as they were."""
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
-        net = DigitNet().to(device)
+        net = net_class().to(device)
         opt = torch.optim.Adam(net.parameters(), 1e-3)
         for _ in range(epochs):
             for idx in torch.randperm(len(x)).split(128):
@@ -296,10 +336,9 @@ def frechet(f1, f2):
 
 
 def linear_r2(features, target):
-    """R^2 of the least-squares fit target ~ features (with an intercept)."""
-    A = np.c_[features, np.ones(len(features))]
-    resid = target - A @ np.linalg.lstsq(A, target, rcond=None)[0]
-    return float(1 - resid.var() / target.var())
+    """R^2 of the least-squares fit target ~ features (with an intercept), by scikit-learn."""
+    from sklearn.linear_model import LinearRegression
+    return float(LinearRegression().fit(features, target).score(features, target))
 
 
 def specks(images, low=0.25, high=0.5, max_size=3):
@@ -321,6 +360,61 @@ def specks(images, low=0.25, high=0.5, max_size=3):
     peaks = np.asarray(ndimage.maximum(images, groups, index))
     image_of = np.array([group[0].start for group in ndimage.find_objects(groups)])
     return np.bincount(image_of[(sizes <= max_size) & (peaks > high)], minlength=len(images))
+
+
+# ----------------------------------------------------------------------------- 95 % intervals
+def t_interval(values, level=0.95):
+    """Mean of `values` (one per training seed, n >= 2) and its Student-t interval: mean -/+ t * sd / sqrt(n)."""
+    from scipy import stats
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1 or len(v) < 2:
+        raise ValueError(f"t_interval: needs 2 or more values, got {v.shape}; with one seed use paired_bootstrap.")
+    half = stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
+    return float(v.mean()), [float(v.mean() - half), float(v.mean() + half)]
+
+
+def paired_t_interval(without, with_it, level=0.95):
+    """The gain with_it - without, paired by seed (element k of each is seed k): its mean and t-interval."""
+    return t_interval(np.asarray(with_it, np.float64) - np.asarray(without, np.float64), level)
+
+
+def wilson_interval(k, n, level=0.95):
+    """Share k / n and its Wilson score interval (a proportion of n independent trials)."""
+    from scipy import stats
+    z, p = stats.norm.ppf(0.5 + level / 2), k / n
+    centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(p), [float(centre - half), float(centre + half)]
+
+
+def paired_bootstrap(without, with_it, n_boot=2000, seed=0, level=0.95):
+    """Gain in the mean score, with_it - without, from per-item scores of the same test items (images, pairs) under
+    one training seed, and its percentile bootstrap interval over the items (resampled together, so the pairing
+    is kept). It covers the choice of test items, not the training's randomness."""
+    a, b = np.asarray(without, np.float64), np.asarray(with_it, np.float64)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"paired_bootstrap: expected two equal 1-D arrays of per-item scores, got {a.shape}, {b.shape}.")
+    idx = np.random.default_rng(seed).integers(0, len(a), size=(n_boot, len(a)))
+    gains = (b - a)[idx].mean(1)
+    lo, hi = np.quantile(gains, [0.5 - level / 2, 0.5 + level / 2])
+    return float((b - a).mean()), [float(lo), float(hi)]
+
+
+def group_bootstrap(stat, groups, n_boot=1000, seed=0, level=0.95):
+    """stat(item indices) on all items, and its percentile bootstrap interval when whole groups of items are
+    resampled with replacement (e.g. every test pair anchored on one speaker: speakers, not pairs, are the
+    independent units of a verification test)."""
+    groups = np.asarray(groups)
+    members = [np.flatnonzero(groups == g) for g in np.unique(groups)]
+    rng = np.random.default_rng(seed)
+    values = [stat(np.concatenate([members[i] for i in rng.integers(0, len(members), len(members))]))
+              for _ in range(n_boot)]
+    lo, hi = np.quantile(values, [0.5 - level / 2, 0.5 + level / 2])
+    return float(stat(np.arange(len(groups)))), [float(lo), float(hi)]
+
+
+def excludes(interval, value=0.0):
+    """True when the interval [low, high] lies wholly above or below `value`."""
+    return interval[0] > value or interval[1] < value
 
 
 # ----------------------------------------------------------------------------- the notebook's cells

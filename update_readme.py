@@ -33,7 +33,7 @@ def effects_values():
 def values():
     m = json.loads((ROOT / "results" / "metrics.json").read_text())
     s = m["seconds"]
-    parts = {"mnist": "reading MNIST", "classifier": "the digit classifier", "p1": "problem 1", "p2": "problem 2",
+    parts = {"mnist": "reading MNIST", "classifiers": "the two digit classifiers", "p1": "problem 1", "p2": "problem 2",
              "p3": "problem 3", "p4": "problem 4"}
     return {"machine": m["machine"], "threads": m["threads"], "total_seconds": f"{round(s['total']):,}",
             "total_minutes": f"{s['total'] / 60:.1f}",
@@ -41,7 +41,9 @@ def values():
             "summary_table": table_of("results/summary.md", "| problem |"), **effects_values(),
             "mnist_specks": f"{m['mnist_specks_per_image']:.2f}", "p3_epochs": m["p3"]["epochs"],
             "p3_ablation_epochs": m["p3"]["ablation"]["epochs"], "p4_epochs": m["p4"]["kept"]["recipe"]["epochs"],
-            "p4_short_epochs": m["p4"]["ablation"]["epochs"], "p4_ms_epochs": m["p4"]["diverse"]["epochs"]}
+            "p4_short_epochs": m["p4"]["ablation"]["epochs"], "p4_ms_epochs": m["p4"]["diverse"]["epochs"],
+            "p4_ceiling": f"{m['p4']['ceiling']['most_likely_digit']:.3f}",
+            "p4_faithful": f"{m['p4']['ceiling']['faithful_sampler']:.3f}"}
 
 
 def readme():

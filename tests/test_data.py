@@ -3,6 +3,7 @@ import gzip
 import json
 import pickle
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -39,9 +40,42 @@ def test_split_is_disjoint_and_sex_balanced(built):
         assert sexes.count("F") == per_sex and sexes.count("M") == per_sex
 
 
+def test_commonvoice_test_set(built):
+    """tes_cv.pkl: the test files' format, 19 speakers x 10 clips of the committed list, traced with languages."""
+    X = load(built, "tes_cv.pkl")
+    assert X.shape == (190, 22631) and X.dtype == np.float32 and np.isfinite(X).all()
+    clips = hw4data.read_clip_list()
+    side = json.loads((built / "speakers.json").read_text())["tes_cv.pkl"]
+    assert side["row_length"] == 22631 == hw4data.ROW_LENGTH[hw4data.CV_FILE]
+    assert [(r["speaker"], r["utterance"], r["sex"], r["language"]) for r in side["rows"]] == \
+        [(c["speaker"], c["path"], c["sex"], c["language"]) for c in clips]
+    assert len(side["speakers"]) == 19 and len(set(side["languages"])) == 16
+    for i, (speaker, language) in enumerate(zip(side["speakers"], side["languages"])):
+        block = side["rows"][10 * i:10 * i + 10]          # 10 consecutive rows: one speaker, one language
+        assert {(r["speaker"], r["language"]) for r in block} == {(speaker, language)}
+        assert len({r["utterance"] for r in block}) == 10
+    assert len({r["utterance"] for r in side["rows"]}) == 190
+    manifest = json.loads((built / "manifest.json").read_text())["files"]
+    assert manifest["tes_cv.pkl"] == hw4data.sha256(built / "tes_cv.pkl")
+
+
+def test_commonvoice_rows_match_librosa_load(built, sources):
+    """A row is librosa.load(path, sr=16000) of the MP3 from where the speech starts, decoded by soundfile (an
+    audioread fallback would warn "PySoundFile failed"; here it is an error)."""
+    import librosa
+    rows = json.loads((built / "speakers.json").read_text())["tes_cv.pkl"]["rows"]
+    X = load(built, "tes_cv.pkl")
+    for i in (0, 97, 189):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", "PySoundFile failed")
+            y, _ = librosa.load(sources / "commonvoice-sample" / rows[i]["utterance"], sr=16000)
+        start = hw4data.speech_start(y)
+        assert np.array_equal(X[i], y[start:start + 22631]), i
+
+
 def test_rows_start_on_speech(built):
     """The first 50 ms of every row carry speech-level energy, not leading silence."""
-    for name in ("trs.pkl", "tes.pkl"):
+    for name in ("trs.pkl", "tes.pkl", "tes_cv.pkl"):
         X = load(built, name)
         first = np.sqrt((X[:, :800] ** 2).mean(1))
         whole = np.sqrt((X ** 2).mean(1))
@@ -92,21 +126,26 @@ def test_frame_by_hand():
 
 def test_deterministic(built, sources, tmp_path):
     hw4data.build(sources, tmp_path, log=lambda *a: None)
-    for name in ("trs.pkl", "tes.pkl", "tr7.pkl", "te7.pkl", "speakers.json", "manifest.json"):
+    for name in ("trs.pkl", "tes.pkl", "tr7.pkl", "te7.pkl", "tes_cv.pkl", "speakers.json", "manifest.json"):
         assert (tmp_path / name).read_bytes() == (built / name).read_bytes(), name
 
 
 def test_graders_files_are_kept(built, sources, tmp_path):
-    for name in ("manifest.json", "trs.pkl", "te7.pkl"):
+    for name in ("manifest.json", "trs.pkl", "te7.pkl", "tes_cv.pkl"):
         shutil.copy(built / name, tmp_path / name)
     own = np.zeros((500, 16180), np.float32)          # the course's file, say
     with open(tmp_path / "trs.pkl", "wb") as f:
         pickle.dump(own, f)
+    own_cv = np.ones((30, 22631), np.float32)         # someone's own second test set
+    with open(tmp_path / "tes_cv.pkl", "wb") as f:
+        pickle.dump(own_cv, f)
     messages = []
     written = hw4data.build(sources, tmp_path, log=messages.append)
-    assert "trs.pkl" not in written and "te7.pkl" in written
-    assert np.array_equal(load(tmp_path, "trs.pkl"), own)
-    assert any("trs.pkl" in m and "left untouched" in m for m in messages)
+    assert "trs.pkl" not in written and "tes_cv.pkl" not in written and "te7.pkl" in written
+    assert np.array_equal(load(tmp_path, "trs.pkl"), own) and np.array_equal(load(tmp_path, "tes_cv.pkl"), own_cv)
+    for name in ("trs.pkl", "tes_cv.pkl"):
+        assert any(name in m and "left untouched" in m for m in messages), name
+    assert "tes_cv.pkl" not in json.loads((tmp_path / "speakers.json").read_text())
 
 
 def test_missing_sources(tmp_path):
@@ -115,8 +154,9 @@ def test_missing_sources(tmp_path):
     assert hw4data.main(["--sources", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")]) == 2
 
 
-def linked_sources(sources, tmp_path):
-    """A copy of the sources (speaker folders as real folders of linked files) that a test may damage."""
+def linked_sources(sources, tmp_path, commonvoice=True):
+    """A copy of the sources (speaker folders as real folders of linked files; the listed Common Voice clips linked
+    at their paths) that a test may damage."""
     src, dst = sources / "librispeech-test-clean", tmp_path / "librispeech-test-clean"
     for d in src.iterdir():
         if d.is_dir():
@@ -124,8 +164,36 @@ def linked_sources(sources, tmp_path):
             for f in d.iterdir():
                 (dst / d.name / f.name).symlink_to(f)
     (tmp_path / "mnist").symlink_to(sources / "mnist")
+    for clip in hw4data.read_clip_list() if commonvoice else ():
+        (tmp_path / "commonvoice-sample" / clip["path"]).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "commonvoice-sample" / clip["path"]).symlink_to(sources / "commonvoice-sample" / clip["path"])
     spk, _, utt = hw4data.read_utterance_list()["tes.pkl"][3]
     return dst / f"ls{spk}" / f"{utt}.flac"
+
+
+def test_sources_without_commonvoice(sources, tmp_path):
+    linked_sources(sources, tmp_path, commonvoice=False)
+    with pytest.raises(DataError, match=f"{tmp_path / 'commonvoice-sample'}: not found; tes_cv.pkl is built from "
+                                        "the 190 Common Voice clips .*--download"):
+        hw4data.build(tmp_path, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("damage", ["missing", "other clip"])
+def test_a_missing_or_damaged_clip_stops_the_build_before_it_writes(sources, tmp_path, damage):
+    linked_sources(sources, tmp_path)
+    clips = hw4data.read_clip_list()
+    clip = tmp_path / "commonvoice-sample" / clips[42]["path"]
+    clip.unlink()
+    if damage == "missing":
+        expected = f"{clip}: missing \\(expected md5 {clips[42]['md5']}\\)"
+    else:                                         # another clip's bytes under this clip's name
+        shutil.copy(sources / "commonvoice-sample" / clips[43]["path"], clip)
+        expected = f"{clip}: md5 {clips[43]['md5']} does not match the listed {clips[42]['md5']}"
+    with pytest.raises(DataError, match=f"(?s)1 of the 190 Common Voice clips .* missing or damaged:\n  {expected}\n"
+                                        ".*--download"):
+        hw4data.build(tmp_path, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_listed_utterance_that_is_too_short(sources, tmp_path):

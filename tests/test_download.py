@@ -1,6 +1,6 @@
-"""hw4data --download against a local mirror that serves LibriSpeech's own archive layout (made from ../shared)
-and the MNIST files: download, verification, extraction, identical stand-ins, a second run offline, and the
-wrong-hash and no-network errors."""
+"""hw4data --download against a local mirror that serves LibriSpeech's own archive layout (made from ../shared),
+the MNIST files and the listed Common Voice clips at their repository paths: download, verification, extraction,
+identical stand-ins, a second run offline, and the wrong-hash and no-network errors."""
 import csv
 import functools
 import hashlib
@@ -24,7 +24,9 @@ CLOSED = "http://127.0.0.1:9/"          # nothing listens there: a refused conne
 @pytest.fixture(scope="module")
 def mirror(sources, tmp_path_factory):
     """test-clean.tar.gz in OpenSLR's layout (LibriSpeech/SPEAKERS.TXT, LibriSpeech/test-clean/<speaker>/<chapter>/
-    <utterance>.flac) with the listed utterances, and mnist/, served on localhost. Yields (base URL, archive md5)."""
+    <utterance>.flac) with the listed utterances, mnist/, and commonvoice-sample/<language>/clips/<clip>.mp3 (the
+    listed clips, as the Common Voice repository lays them out), served on localhost. Yields (base URL, archive
+    md5)."""
     root = tmp_path_factory.mktemp("mirror")
     shared = sources / "librispeech-test-clean"
     with open(shared / "speakers.csv", newline="") as f:
@@ -38,6 +40,9 @@ def mirror(sources, tmp_path_factory):
                 tar.add(shared / f"ls{spk}" / f"{utt}.flac",
                         arcname=f"LibriSpeech/test-clean/{spk}/{utt.split('-')[1]}/{utt}.flac")
     shutil.copytree(sources / "mnist", root / "mnist")
+    for clip in hw4data.read_clip_list():
+        (root / "commonvoice-sample" / clip["path"]).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(sources / "commonvoice-sample" / clip["path"], root / "commonvoice-sample" / clip["path"])
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     handler.log_message = lambda *a: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -48,21 +53,39 @@ def mirror(sources, tmp_path_factory):
 
 def test_download_verify_extract_and_identical_stand_ins(mirror, built, tmp_path):
     url, md5 = mirror
-    cache = hw4data.download(tmp_path / "cache", url, url + "mnist/", md5={"test-clean.tar.gz": md5}, log=print)
+    cache = hw4data.download(tmp_path / "cache", url, url + "mnist/", url + "commonvoice-sample/",
+                             md5={"test-clean.tar.gz": md5}, log=print)
     flacs = list((cache / "LibriSpeech" / "test-clean").rglob("*.flac"))
     assert len(flacs) == 400 and (cache / "LibriSpeech" / "SPEAKERS.TXT").is_file()
+    clips = sorted(p.relative_to(cache / "commonvoice-sample").as_posix()
+                   for p in (cache / "commonvoice-sample").rglob("*") if p.is_file())
+    assert clips == sorted(c["path"] for c in hw4data.read_clip_list()) and len(clips) == 190   # only the listed
     hw4data.build(cache, tmp_path / "out", log=lambda *a: None)
-    for name in ("trs.pkl", "tes.pkl", "tr7.pkl", "te7.pkl", "speakers.json", "manifest.json"):
+    for name in ("trs.pkl", "tes.pkl", "tr7.pkl", "te7.pkl", "tes_cv.pkl", "speakers.json", "manifest.json"):
         assert (tmp_path / "out" / name).read_bytes() == (built / name).read_bytes(), name
     # a second run finds everything in the cache and asks no server
-    assert hw4data.download(cache, CLOSED, CLOSED, md5={"test-clean.tar.gz": md5}, log=print) == cache
+    assert hw4data.download(cache, CLOSED, CLOSED, CLOSED, md5={"test-clean.tar.gz": md5}, log=print) == cache
 
 
 def test_a_wrong_hash_keeps_nothing(mirror, tmp_path):
     url, _ = mirror
     with pytest.raises(hw4data.DataError, match="test-clean.tar.gz: the download does not have the published md5"):
-        hw4data.download(tmp_path / "cache", url, url + "mnist/", md5={"test-clean.tar.gz": "0" * 32})
+        hw4data.download(tmp_path / "cache", url, url + "mnist/", url + "commonvoice-sample/",
+                         md5={"test-clean.tar.gz": "0" * 32})
     assert not list((tmp_path / "cache").glob("test-clean*")) and not (tmp_path / "cache" / "LibriSpeech").exists()
+
+
+def test_a_wrong_clip_hash_keeps_nothing(mirror, tmp_path):
+    """A clip whose download does not have its listed md5 stops the download and is not kept (LibriSpeech and MNIST
+    are unreachable here: their failures are listed after, the wrong hash stops at once)."""
+    url, _ = mirror
+    clips = hw4data.read_clip_list()
+    name = clips[5]["path"].split("/")[-1]
+    with pytest.raises(hw4data.DataError, match=f"{url}commonvoice-sample/{clips[5]['path']}: the download does "
+                                                "not have the listed md5 0{32}; it was removed"):
+        hw4data.download(tmp_path / "cache", CLOSED, CLOSED, url + "commonvoice-sample/", md5={name: "0" * 32})
+    kept = sorted(p.name for p in (tmp_path / "cache" / "commonvoice-sample").rglob("*") if p.is_file())
+    assert kept == sorted(c["path"].split("/")[-1] for c in clips[:5])       # the five before it, verified
 
 
 def test_no_network_fails_fast_and_writes_nothing(tmp_path):
@@ -71,11 +94,12 @@ def test_no_network_fails_fast_and_writes_nothing(tmp_path):
     (out / "keep.txt").write_text("the grader's")
     t0 = time.time()
     r = subprocess.run([sys.executable, str(ROOT / "hw4data.py"), "--download", "--librispeech-url", CLOSED,
-                        "--mnist-url", CLOSED, "--out", str(out)], capture_output=True, text=True, timeout=60,
-                       env=dict(os.environ, HW4_CACHE=str(tmp_path / "cache")))
+                        "--mnist-url", CLOSED, "--commonvoice-url", CLOSED, "--out", str(out)], capture_output=True,
+                       text=True, timeout=60, env=dict(os.environ, HW4_CACHE=str(tmp_path / "cache")))
     assert r.returncode == 2 and time.time() - t0 < 30
-    for name in ["test-clean.tar.gz", *hw4data.MNIST_FILES]:
+    for name in ["test-clean.tar.gz", *hw4data.MNIST_FILES, hw4data.read_clip_list()[0]["path"]]:
         assert CLOSED + name in r.stderr, name
+    assert f"and 189 more listed Common Voice clips under {CLOSED} (not tried)" in r.stderr
     assert f"Cache folder: {tmp_path / 'cache'}" in r.stderr and "--sources DIR" in r.stderr
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
 
@@ -87,7 +111,8 @@ def test_run_sh_without_sources_tries_the_download_and_stops_cleanly(tmp_path):
     t0 = time.time()
     r = subprocess.run(["bash", str(ROOT / "run.sh"), "--sources", str(tmp_path / "nowhere")], capture_output=True,
                        text=True, timeout=120, env=dict(os.environ, HW4_CACHE=str(tmp_path / "cache"),
-                                                       HW4_LIBRISPEECH_URL=CLOSED, HW4_MNIST_URL=CLOSED))
+                                                       HW4_LIBRISPEECH_URL=CLOSED, HW4_MNIST_URL=CLOSED,
+                                                       HW4_COMMONVOICE_URL=CLOSED))
     assert r.returncode != 0 and time.time() - t0 < 60
     assert "downloading the public sources" in r.stdout and "could not download" in r.stderr
     assert before == {p: p.stat().st_mtime for p in before}

@@ -26,18 +26,31 @@ def test_a_missing_or_truncated_pickle_names_the_file(tmp_path):
 
 
 def test_speech_checks_answer_each_wrong_file(tmp_path):
-    good = np.zeros((100, 500), np.float32)
-    assert hw4lib.speech_file(write_pickle(tmp_path / "ok.pkl", good), min_speakers=10).shape == (100, 500)
+    good = np.full((100, 5000), 0.1, np.float32)
+    assert hw4lib.speech_file(write_pickle(tmp_path / "ok.pkl", good), min_speakers=10).shape == (100, 5000)
     cases = [
-        (np.zeros((20, 500), np.float32), r"x.pkl: 2 speakers, at least 10 needed"),
+        (good[:20], r"x.pkl: 2 speakers, at least 10 needed"),
         ((good * 32767).astype(np.int16), r"x.pkl: expected float samples .* got dtype int16; integer PCM is refused"),
-        (np.zeros((15, 500), np.float32), r"x.pkl: 15 rows is not a positive multiple of 10"),
+        (good[:15], r"x.pkl: 15 rows is not a positive multiple of 10"),
         (np.zeros((10, 10, 10), np.float32), r"x.pkl: expected a 2-D array .* got shape \(10, 10, 10\)"),
     ]
     for X, message in cases:
         with pytest.raises(ValueError, match=message):
             hw4lib.speech_file(write_pickle(tmp_path / "x.pkl", X), min_speakers=10)
-    bad = good.copy()
+    speech = np.random.default_rng(0).uniform(-0.5, 0.5, (300, 16_180)).astype(np.float32)
+    more = [
+        (speech.T, r"x.pkl: rows of 300 samples, at least 4000 expected .* looks transposed .* X.T"),
+        (speech * 40, r"x.pkl: samples up to 20 in absolute value .* expected floats in \[-1, 1\]"),
+        (np.where(np.arange(300)[:, None] % 7 == 3, 0, speech), r"x.pkl: 43 silent rows \(every sample 0\), e.g. rows \[3, 10"),
+        ([speech[0], speech[1, :-1]], r"x.pkl: holds a list that is not one array"),
+    ]
+    for X, message in more:
+        with pytest.raises(ValueError, match=message):
+            hw4lib.speech_file(write_pickle(tmp_path / "x.pkl", X), min_speakers=10)
+    # a plain list of equal-length rows is the same matrix (accepted, documented in load_pickle)
+    as_list = hw4lib.speech_file(write_pickle(tmp_path / "x.pkl", list(speech)), min_speakers=10)
+    assert np.array_equal(as_list, speech)
+    bad = speech.copy()
     bad[3, 5] = np.nan
     with pytest.raises(ValueError, match=r"1 NaN/inf samples in rows \[3\]"):
         hw4lib.check_speech(bad, "x.pkl", min_speakers=2)
@@ -162,3 +175,49 @@ def test_show_grid_lays_out_rows():
     assert canvas.shape == (2 * 29 - 1, 3 * 29 - 1) and canvas[29:, 29:57].min() == 1 and canvas[:28, :].max() == 0
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"] and ax.get_title() == "t"
     plt.close("all")
+
+
+def test_intervals_against_scipy_and_by_hand():
+    from scipy import stats
+    x = np.array([0.90, 0.92, 0.91, 0.95])
+    mean, (lo, hi) = hw4lib.t_interval(x)
+    assert mean == pytest.approx(0.92)
+    assert (lo, hi) == pytest.approx(stats.t.interval(0.95, 3, loc=x.mean(), scale=stats.sem(x)))
+    gain, ci = hw4lib.paired_t_interval([0.80, 0.85, 0.90], [0.82, 0.88, 0.91])      # gains 0.02, 0.03, 0.01
+    assert gain == pytest.approx(0.02) and ci == pytest.approx([0.02 - 4.302653 * 0.01 / 3 ** 0.5,
+                                                                0.02 + 4.302653 * 0.01 / 3 ** 0.5], rel=1e-5)
+    with pytest.raises(ValueError, match="needs 2 or more values"):
+        hw4lib.t_interval([0.9])
+    for k, n in ((70, 100), (0, 50), (999, 1000)):
+        p, ci = hw4lib.wilson_interval(k, n)
+        ref = stats.binomtest(k, n).proportion_ci(method="wilson")
+        assert p == k / n and ci == pytest.approx([ref.low, ref.high], abs=1e-9)
+    assert hw4lib.excludes([0.01, 0.03]) and hw4lib.excludes([-0.3, -0.1]) and not hw4lib.excludes([-0.01, 0.02])
+    assert hw4lib.excludes([0.2, 0.3], 0.1) and not hw4lib.excludes([0.05, 0.3], 0.1)
+
+
+def test_paired_bootstrap_keeps_the_pairing():
+    rng = np.random.default_rng(1)
+    a = (rng.random(1000) < 0.7).astype(float)
+    b = a.copy()
+    flip = rng.choice(1000, 50, replace=False)                     # b gets 50 items right that a got wrong ...
+    b[flip] = 1 - b[flip]
+    gain, (lo, hi) = hw4lib.paired_bootstrap(a, b)
+    d = b - a
+    assert gain == pytest.approx(d.mean())
+    se = d.std() / np.sqrt(len(d))                                  # ... so the interval is that of the paired difference
+    assert lo == pytest.approx(gain - 1.96 * se, abs=0.4 * se) and hi == pytest.approx(gain + 1.96 * se, abs=0.4 * se)
+    assert hw4lib.paired_bootstrap(a, a) == (0.0, [0.0, 0.0])      # the same scores: no gain, no width
+    with pytest.raises(ValueError, match="two equal 1-D arrays"):
+        hw4lib.paired_bootstrap(a, b[:10])
+
+
+def test_group_bootstrap_resamples_whole_groups():
+    groups = np.repeat(np.arange(10), 50)                           # 10 speakers x 50 pairs each
+    score = np.repeat(np.arange(10) % 2, 50).astype(float)          # half the speakers always right, half never
+    mean, (lo, hi) = hw4lib.group_bootstrap(lambda i: score[i].mean(), groups, n_boot=500)
+    assert mean == 0.5
+    # speakers are the units: the interval is that of a share of 10, not of 500 independent pairs
+    assert lo < 0.5 - 0.2 and hi > 0.5 + 0.2
+    same = np.ones(500)
+    assert hw4lib.group_bootstrap(lambda i: same[i].mean(), groups, n_boot=50) == (1.0, [1.0, 1.0])

@@ -1,6 +1,7 @@
 """The notebook opened as the README says (`.venv/bin/jupyter lab homework4.ipynb`): JupyterLab starts from this
-environment, headless Chromium loads the notebook's page, and the whole FAST notebook runs top to bottom through
-the server's kernel, repeating every number of the papermill FAST run (same machine, same numbers)."""
+environment, headless Chromium loads the notebook's page, and the FAST notebook's setup, problems 1 and 2 and its
+metrics cell run top to bottom through the server's kernel, repeating every number of the papermill FAST run (same
+machine, same numbers)."""
 import json
 import shutil
 import socket
@@ -95,14 +96,17 @@ def test_fast_run_through_the_servers_kernel_repeats_every_number(server, fast_r
         executable, cwd = printed.split()
         assert status == "ok" and Path(executable).parent == Path(sys.executable).parent and cwd == str(ROOT)
         params = dict(fast_run["params"], RESULTS_DIR=str(tmp_path))
-        cells = hw4lib.notebook_cells(NOTEBOOK, *("setup", "p1", "p2", "p3", "p4", "report"))
+        # problems 1 and 2 with the setup and the metrics cell: every kind of model the notebook trains but the GANs,
+        # which the papermill run covers (the whole notebook twice would double the suite's time)
+        cells = hw4lib.notebook_cells(NOTEBOOK, *("setup", "p1", "p2", "metrics"))
         for code in [cells[0], "\n".join(f"{k} = {v!r}" for k, v in params.items())] + cells[1:]:
             status, _, error = run_in_kernel(ws, code)
             assert status == "ok", f"{code[:200]}\n{error[-3000:]}"
     finally:
         ws.close()
     again, first = json.loads((tmp_path / "metrics.json").read_text()), fast_run["metrics"]
-    for part in ("p1", "p2", "p3", "p4"):
+    assert set(again) >= {"p1", "p2"} and "p3" not in again
+    for part in ("p1", "p2"):
         ours, theirs = dict(first[part]), dict(again[part])
         for timing in ("train_seconds", "seconds"):
             ours.pop(timing, None), theirs.pop(timing, None)

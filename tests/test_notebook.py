@@ -59,3 +59,77 @@ def test_html_export_is_self_contained(fast_run, tmp_path):
     local = re.findall(r'(?:src|href)="(?!data:|https?:|#|mailto:)([^"]+)"', text)
     assert not local, local[:5]
     assert not re.search(r'<script[^>]+src="https?://', text) and "MathJax 3.2.2" in text    # no script from a CDN
+
+
+def _top_level_names(trees):
+    """Names that code cells bind at top level, and which of them are functions, classes or modules."""
+    bound, definitions = set(), set()
+    for tree in trees:
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                definitions.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                definitions |= {(a.asname or a.name).split(".")[0] for a in node.names}
+            else:
+                bound |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return bound, definitions
+
+
+def test_functions_take_what_they_use():
+    """No notebook function reads a top-level name other than modules, classes, functions and UPPER_CASE constants."""
+    import builtins
+    trees = [ast.parse("".join(c["source"])) for c in code_cells()]
+    bound, definitions = _top_level_names(trees)
+    offenders = []
+    for tree in trees:
+        for fn in [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda))]:
+            local = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+            for n in ast.walk(fn):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                    local.add(n.id)
+                elif isinstance(n, (ast.Import, ast.ImportFrom)):
+                    local |= {(a.asname or a.name).split(".")[0] for a in n.names}
+                elif isinstance(n, ast.arg):
+                    local.add(n.arg)
+            reads = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            hidden = [r for r in reads - local - definitions
+                      if not r.isupper() and not hasattr(builtins, r) and r in bound]
+            if hidden and not isinstance(fn, ast.Lambda):
+                offenders.append((fn.name, sorted(hidden)))
+    assert not offenders, offenders
+
+
+def test_figure_cells_only_read_and_the_summary_reads_metrics_alone():
+    cells = code_cells()
+    trees = [ast.parse("".join(c["source"])) for c in cells]
+    def free_reads(tree):            # names a cell reads but never binds itself
+        names = [n for n in ast.walk(tree) if isinstance(n, ast.Name)]
+        bound = {n.id for n in names if isinstance(n.ctx, ast.Store)} | {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
+        return {n.id for n in names if isinstance(n.ctx, ast.Load)} - bound
+
+    later_reads = [set() for _ in trees]
+    for i in range(len(trees) - 2, -1, -1):
+        later_reads[i] = later_reads[i + 1] | free_reads(trees[i + 1])
+    for cell, tree, later in zip(cells, trees, later_reads):
+        src = "".join(cell["source"])
+        if "plt.show()" in src and "defs" not in cell["metadata"]["tags"]:
+            binds = {n.id for node in tree.body if not isinstance(node, (ast.FunctionDef, ast.ClassDef))
+                     for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            assert not binds & later, f"a figure cell binds {sorted(binds & later)}, read later: {src[:60]}"
+    [summary] = [t for c, t in zip(cells, trees) if "summary_rows" in "".join(c["source"])]
+    bound, _ = _top_level_names(trees)
+    own = {n.id for n in ast.walk(summary) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    own |= {a.arg for a in ast.walk(summary) if isinstance(a, ast.arg)}
+    reads = {n.id for n in ast.walk(summary) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    assert (reads & bound) - own <= {"METRICS", "RESULTS"}, (reads & bound) - own
+
+
+def test_setup_is_short_and_the_gans_live_in_problem_3():
+    cells = code_cells()
+    setup = [c for c in cells if "setup" in c["metadata"]["tags"]]
+    lines = sum(1 for c in setup for l in "".join(c["source"]).splitlines() if l.strip())
+    assert lines <= 50, f"the setup has {lines} non-blank lines"
+    first_p3 = next(i for i, c in enumerate(cells) if "p3" in c["metadata"]["tags"])
+    for name in ("class Generator", "class Discriminator", "def discriminator_loss", "train_digit_classifier"):
+        where = next(i for i, c in enumerate(cells) if name in "".join(c["source"]))
+        assert where >= first_p3, f"{name} is defined before problem 3"

@@ -83,14 +83,50 @@ def test_equal_error_rate(nb):
     assert nb["equal_error_rate"](y, p) == pytest.approx(0.25)
 
 
+def test_epoch_batches_keep_the_minibatches(nb):
+    """Per epoch, every minibatch's rows (each utterance once), pairs, labels and AM-softmax targets are moved to
+    the device together; slicing them gives back exactly the minibatches of epoch_minibatches."""
+    speakers = [0, 2, 3, 5, 7, 9]
+    index = np.full(10, -1)
+    index[speakers] = np.arange(len(speakers))
+    b = nb["epoch_batches"](speakers, index, 64, np.random.default_rng(3), "cpu")
+    expected = nb["epoch_minibatches"](speakers, nb["L_PAIRS"], np.random.default_rng(3))
+    assert len(b["row_slices"]) == len(b["pair_slices"]) == len(speakers)
+    for r, p, (pairs, labels) in zip(b["row_slices"], b["pair_slices"], expected):
+        rows = b["rows"][r]
+        assert len(set(rows.tolist())) == len(rows)                              # each utterance encoded once
+        assert np.array_equal(rows[b["pairs"][p]].numpy(), pairs)               # positions -> the original pairs
+        assert np.array_equal(b["labels"][p].numpy(), labels)
+        assert np.array_equal(b["targets"][r].numpy(), index[rows.numpy() // 10]) and (b["targets"][r] >= 0).all()
+    n = len(b["rows"])
+    assert b["start"].shape == (n,) and b["keep"].shape == (n, nb["CROP"]) and (b["start"] <= 64 - nb["CROP"]).all()
+    masked = (b["keep"] == 0).sum(1)
+    assert (masked <= nb["MAX_MASK"]).all() and set(b["keep"].unique().tolist()) <= {0.0, 1.0}
+
+
+def test_crop_and_mask_by_hand(nb):
+    S = torch.arange(2 * 3 * 10, dtype=torch.float32).reshape(2, 3, 10)       # 2 spectrograms, 3 bins, 10 frames
+    keep = torch.tensor([[1.0, 0.0, 1.0, 1.0], [1.0, 1.0, 1.0, 0.0]])
+    out = nb["crop_and_mask"](S, torch.tensor([2, 6]), keep)
+    assert out.shape == (2, 3, 4)
+    assert torch.equal(out[0], S[0, :, 2:6] * keep[0]) and torch.equal(out[1], S[1, :, 6:10] * keep[1])
+
+
 def test_fast_run_metrics(fast_run):
     m = fast_run["metrics"]["p1"]
     assert m["n_train_speakers"] == 30 and m["n_test_speakers"] == 10
-    assert m["ensemble_members"] == 1 and m["seeds"] == [0] and m["epochs"] == 2    # FAST: one member, one seed
-    assert set(m["ablation"]) == {"the recipe, one member", "without calibration (one member)",
-                                  "five members (the ensemble)", "the ensemble without calibration",
-                                  "without the frame layer",
-                                  "without the AM-softmax term", "without crops and time masks"}
-    assert all(len(rows) == len(m["seeds"]) for rows in m["ablation"].values())
-    assert {v["verdict"] for v in m["ablation_verdicts"].values()} <= {"", "helps", "hurts", "neutral"}
-    assert len(m["best_epochs"]) == 1 and 1 <= m["best_epochs"][0] <= m["epochs"]
+    assert m["ensemble_members"] == 1 and m["seeds"] == [0, 1] and m["epochs"] == 1   # FAST: one member, two seeds
+    rows = {"the recipe, one member", "without calibration (one member)", "five members (the ensemble)",
+            "the ensemble without calibration", "without the frame layer", "without the AM-softmax term",
+            "without crops and time masks"}
+    cv = m["cross_corpus"]
+    for ablation in (m["ablation"], cv["ablation"]):
+        assert set(ablation) == rows and all(len(r) == len(m["seeds"]) for r in ablation.values())
+    assert cv["n_speakers"] >= 10 and set(cv["per_seed"]) == {"0", "1"}
+    for scores in (m["summary"]["LibriSpeech"], cv["summary"]):
+        for v in scores.values():                                    # a mean over seeds inside its interval
+            assert v["ci95"][0] <= v["mean"] <= v["ci95"][1]
+    for gains in (m["gains"], cv["gains"]):
+        for g in gains.values():                                     # a judgement word only where the interval says so
+            assert (g["reading"] == "not resolved") == (g["ci95"][0] <= 0 <= g["ci95"][1])
+    assert len(m["best_epochs"]) == 2 and all(1 <= e <= m["epochs"] for e in m["best_epochs"])

@@ -71,7 +71,15 @@ def test_fast_run_outputs(fast_run):
     assert keys <= set(m["kept"]) and {"matching-aware D", "wider G"} <= set(m["ablation"])
     assert set(m["mode_seeking"]) == {"0", f"{m['diverse']['weight']:g}"}     # w = 0: the fine-tuning's control
     assert len(m["ambiguous_test_index"]) == 8
+    c = m["ceiling"]
+    assert 0.1 < c["faithful_sampler"] <= 1 and c["most_likely_digit_ci95"][0] <= c["most_likely_digit"]
+    for g in m["ablation"]["gains"].values():
+        assert g["ci95"][0] <= g["gain"] <= g["ci95"][1] and g["gain"] == pytest.approx(g["with"] - g["without"])
+    for run in (m["kept"], m["whole_image_l1"], *m["assignment_d"].values()):
+        lo, hi = run["label_consistency_ci95"]
+        assert lo <= run["label_consistency"] <= hi and run["epochs"] == m["kept"]["recipe"]["epochs"]
     f = np.load(fast_run["results"] / "p4_completions.npz")
-    assert f["gen_0.1"].shape == f["gen_10"].shape == f["gen_10_kept"].shape == (1000, 28, 28)
+    n = len(f["test_index"])
+    assert f["gen_0.1"].shape == f["gen_10"].shape == f["gen_10_kept"].shape == f["gen_10_recon"].shape == (n, 28, 28)
     assert f["gen_0"].dtype == np.uint8
-    assert f["gen_10_draws"].shape == (3, 1000, 28, 28) and f["test_index"].tolist() == list(range(1000))
+    assert f["gen_10_draws"].shape == (3, n, 28, 28) and f["test_index"].tolist() == list(range(n))
