@@ -417,6 +417,37 @@ def excludes(interval, value=0.0):
     return interval[0] > value or interval[1] < value
 
 
+def reading(interval):
+    """The word a gain's 95 % interval allows: 'helps' (wholly above zero), 'hurts' (below), else 'not resolved'."""
+    return "helps" if interval[0] > 0 else "hurts" if interval[1] < 0 else "not resolved"
+
+
+def compare_paired(without, with_it, seed=0):
+    """Per-item scores (e.g. 0/1 per test image) of a run without and with a change, on the same items: both means,
+    the gain with its paired bootstrap interval, and its reading."""
+    gain, ci95 = paired_bootstrap(without, with_it, seed=seed)
+    return {"without": float(np.mean(without)), "with": float(np.mean(with_it)), "gain": gain, "ci95": ci95,
+            "reading": reading(ci95)}
+
+
+def gains_table(gains):
+    """compare_paired results by change name as a Markdown table."""
+    return markdown_table(["change", "without", "with", "gain [95 % CI]", "reading"], [
+        [name, f"{g['without']:.3f}", f"{g['with']:.3f}", ci_text(g["gain"], g["ci95"], "+.3f"), g["reading"]]
+        for name, g in gains.items()])
+
+
+def ci_text(value, interval, fmt=".3f"):
+    """'value [low, high]', each number in the format `fmt` (e.g. '+.3f' for a gain)."""
+    return f"{value:{fmt}} [{interval[0]:{fmt}}, {interval[1]:{fmt}}]"
+
+
+def markdown_table(header, rows):
+    """A Markdown table of `header` (column names) and `rows` (lists of cells, already formatted)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows])
+
+
 # ----------------------------------------------------------------------------- the notebook's cells
 def notebook_cells(notebook, *tags):
     """Source of the notebook's code cells that carry any of `tags`, in order."""

@@ -221,3 +221,21 @@ def test_group_bootstrap_resamples_whole_groups():
     assert lo < 0.5 - 0.2 and hi > 0.5 + 0.2
     same = np.ones(500)
     assert hw4lib.group_bootstrap(lambda i: same[i].mean(), groups, n_boot=50) == (1.0, [1.0, 1.0])
+
+
+def test_ci_text_and_markdown_table_by_hand():
+    assert hw4lib.ci_text(0.9, [0.85, 0.951]) == "0.900 [0.850, 0.951]"
+    assert hw4lib.ci_text(0.02, [-0.01, 0.05], "+.2f") == "+0.02 [-0.01, +0.05]"
+    assert hw4lib.markdown_table(["a", "b"], [[1, "x"], [2, "y"]]) == "| a | b |\n|---|---|\n| 1 | x |\n| 2 | y |"
+
+
+def test_compare_paired_reads_only_what_the_interval_allows():
+    a = np.r_[np.ones(700), np.zeros(300)]
+    better = np.r_[np.ones(800), np.zeros(200)]                    # 100 more items right, none lost
+    g = hw4lib.compare_paired(a, better)
+    assert (g["without"], g["with"]) == (0.7, 0.8) and g["gain"] == pytest.approx(0.1) and g["reading"] == "helps"
+    assert hw4lib.compare_paired(better, a)["reading"] == "hurts"
+    noise = a.copy()
+    noise[[0, 700]] = noise[[700, 0]]                               # one item gained, one lost: no resolved change
+    assert hw4lib.compare_paired(a, noise)["reading"] == "not resolved"
+    assert hw4lib.reading([-0.01, 0.02]) == "not resolved" and "| change | without |" in hw4lib.gains_table({"x": g})

@@ -94,11 +94,15 @@ def test_fast_run_outputs(fast_run):
     assert {"conditioning_accuracy", "frechet", "specks_per_image", "history"} <= set(a) and len(a["history"]) == 1
     assert {"loss_d", "loss_g", "d_real_acc", "d_fake_acc"} <= set(m["history"][0])
     assert set(m["ablation"]["gains"]) == {"the label gain", "the matching-aware D", "the label gain, given the matching-aware D",
-                                           "the matching-aware D, given the label gain"}
+                                           "the matching-aware D, given the label gain", "the R1 penalty",
+                                           "the R1 penalty, given the matching-aware D"}
+    r1 = m["made_to_train"]
+    assert r1["gain"] == 1.0 and r1["matching_aware"] and r1["r1_weight"] > 0 and len(r1["history"]) == r1["epochs"]
     for g in m["ablation"]["gains"].values():
         assert g["ci95"][0] <= g["gain"] <= g["ci95"][1]
     lo, hi = m["conditioning_ci95"]
     assert lo <= m["conditioning_accuracy"] <= hi and 0 <= m["conditioning_accuracy_mlp"] <= 1
     f = np.load(fast_run["results"] / "p3_samples.npz")
-    assert f["images"].shape == (1000, 28, 28) and f["images"].dtype == np.uint8
-    assert np.bincount(f["labels"]).tolist() == [100] * 10
+    n = len(f["labels"])
+    assert n >= 100 and f["images"].shape == (n, 28, 28) and f["images"].dtype == np.uint8
+    assert np.bincount(f["labels"]).tolist() == [n // 10] * 10
