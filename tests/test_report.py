@@ -165,3 +165,47 @@ def test_readme_is_the_template_filled_from_the_committed_results():
     check = subprocess.run([sys.executable, str(ROOT / "update_readme.py"), "--check"], capture_output=True, text=True)
     assert check.returncode == 0, f"README.md is not what update_readme.py makes of results/: {check.stderr[-500:]}"
     assert "{{" not in (ROOT / "README.md").read_text()
+
+
+def _numbers_of(metrics):
+    """Every number in metrics.json, written as the text may quote it (1 to 4 decimals, integers, percentages)."""
+    out = set()
+
+    def walk(v):
+        if isinstance(v, dict):
+            [walk(x) for x in v.values()]
+        elif isinstance(v, (list, tuple)):
+            [walk(x) for x in v]
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            out.update(f"{v:.{d}f}" for d in range(5))
+            out.update(f"{abs(v):.{d}f}" for d in range(5))
+            out.add(f"{100 * v:.0f}")
+    walk(metrics)
+    return out
+
+
+def test_every_problem_opens_with_its_answer_in_numbers_from_the_run(nb, metrics):
+    """The first cell of each problem states its answer; each number in it is one the committed run wrote, and it
+    links to the problem's graded figures."""
+    markdown = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    known = _numbers_of(metrics)
+    for n in (1, 2, 3, 4):
+        opening = next(m for m in markdown if m.lstrip().startswith(f'<a id="p{n}"></a>'))
+        answer = re.search(r"\*\*Answer\.\*\*(.*?)(?:\n\n|$)", opening, re.S)
+        assert answer, f"problem {n}: the first cell has no **Answer.** paragraph"
+        assert f"(#p{n}-graded)" in answer.group(1), f"problem {n}: the answer does not link to its graded figures"
+        assert f'<a id="p{n}-graded"></a>' in "\n".join(markdown), f"problem {n}: no graded-figures anchor"
+        for number in re.findall(r"(?<![\w.])\d+\.\d+(?![\w.])", answer.group(1)):
+            assert number in known, f"problem {n}: {number} in the answer is not a number of results/metrics.json"
+
+
+def test_judgement_words_only_where_the_interval_allows(metrics):
+    """Every gain that the notebook reads as 'helps' or 'hurts' has a 95 % interval that excludes zero."""
+    gains = [*metrics["p1"]["gains"].values(), *metrics["p1"]["cross_corpus"]["gains"].values(),
+             *metrics["p3"]["ablation"]["gains"].values(), metrics["p3"]["weight_average_gain"],
+             *metrics["p4"]["ablation"]["gains"].values()]
+    assert gains
+    for g in gains:
+        lo, hi = g["ci95"]
+        assert lo <= g["gain"] <= hi
+        assert g["reading"] == ("helps" if lo > 0 else "hurts" if hi < 0 else "not resolved"), g
