@@ -14,6 +14,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from nbconvert import HTMLExporter
+from traitlets.config import Config
 
 MATHJAX_JS = files("mathjax") / "static" / "mathjax" / "es5" / "tex-svg.js"
 MATHJAX_CONFIG = r"""<script>
@@ -30,7 +31,10 @@ REQUIRE_JS = re.compile(r'<script src="https://cdnjs\.cloudflare\.com/ajax/libs/
 
 
 def export(notebook, html):
-    body, _ = HTMLExporter(embed_images=True).from_filename(str(notebook))
+    # progress bars write one stream output per redraw: merged, and each line kept at its last state (after its
+    # last carriage return), as Jupyter shows them
+    config = Config({"CoalesceStreamsPreprocessor": {"enabled": True}})
+    body, _ = HTMLExporter(embed_images=True, config=config).from_filename(str(notebook))
     if len(CDN_BLOCK.findall(body)) != 1:
         raise RuntimeError(f"{notebook}: nbconvert's MathJax block was not found once in the export; the "
                            "HTML template has changed (check the nbconvert version pinned in requirements.txt).")
