@@ -209,3 +209,9 @@ def test_judgement_words_only_where_the_interval_allows(metrics):
         lo, hi = g["ci95"]
         assert lo <= g["gain"] <= hi
         assert g["reading"] == ("helps" if lo > 0 else "hurts" if hi < 0 else "not resolved"), g
+
+
+def test_the_report_is_short(nb):
+    """At most 3,500 words of markdown: the answers, the math and what each figure shows."""
+    words = sum(len("".join(c["source"]).split()) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert words <= 3500, f"{words} words of markdown"
