@@ -37,7 +37,6 @@ def test_fast_run_writes_metrics(fast_run):
     assert m["fast"] is True and m["device"] in ("cpu", "cuda") and m["mnist_dir"] == params["MNIST_DIR"]
     for part in ("p1", "p2", "p3", "p4"):
         assert m["seconds"][part] > 0
-    assert m["seconds"]["total"] >= sum(v for k, v in m["seconds"].items() if k != "total")
     assert not [o for c in fast_run["nb"]["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
     assert json.loads((ROOT / "results" / "metrics.json").read_text())["fast"] is False   # committed: a full run
 
