@@ -137,7 +137,7 @@ def load_pickle(path):
                          f"{e}; store one 2-D array, every row the same length.") from e
 
 
-MIN_UTTERANCE = 4_000          # samples: a quarter of a second at 16 kHz, four STFT windows
+MIN_UTTERANCE = 4_000          # samples: a quarter of a second at 16 kHz, about four 1,024-sample STFT windows
 
 
 def check_speech(X, path, min_speakers):
@@ -419,7 +419,9 @@ def excludes(interval, value=0.0):
 
 def reading(interval):
     """The word a gain's 95 % interval allows: 'helps' (wholly above zero), 'hurts' (below), else 'not resolved'."""
-    return "helps" if interval[0] > 0 else "hurts" if interval[1] < 0 else "not resolved"
+    if not excludes(interval):
+        return "not resolved"
+    return "helps" if interval[0] > 0 else "hurts"
 
 
 def compare_paired(without, with_it, seed=0):
