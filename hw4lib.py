@@ -305,6 +305,14 @@ def classify(net, images, features=False):
     return _from_features(net, images, (lambda f: f) if features else (lambda f: net.out(f).argmax(1)))
 
 
+@torch.no_grad()
+def labels_and_features(net, images):
+    """classify(net, images) and classify(net, images, features=True) from one pass through the network."""
+    features = classify(net, images, features=True)
+    device = next(net.parameters(), torch.empty(0)).device
+    return net.out(features.to(device)).argmax(1).cpu(), features
+
+
 def classified_as(net, images, labels):
     """Share of the images (B x 28 x 28 in [0, 1]) that the classifier gives the matching label of `labels`."""
     return (classify(net, images) == labels.cpu()).float().mean().item()
@@ -432,8 +440,16 @@ def compare_paired(without, with_it, seed=0):
             "reading": reading(ci95)}
 
 
+def compare_seeds(without, with_it):
+    """Scores of runs without and with a change, one per training seed (element k of each is seed k): both means,
+    the gain with its paired t-interval over the seeds, and its reading."""
+    gain, ci95 = paired_t_interval(without, with_it)
+    return {"without": float(np.mean(without)), "with": float(np.mean(with_it)), "gain": gain, "ci95": ci95,
+            "reading": reading(ci95), "seeds": len(without)}
+
+
 def gains_table(gains):
-    """compare_paired results by change name as a Markdown table."""
+    """compare_paired or compare_seeds results by change name as a Markdown table."""
     return markdown_table(["change", "without", "with", "gain [95 % CI]", "reading"], [
         [name, f"{g['without']:.3f}", f"{g['with']:.3f}", ci_text(g["gain"], g["ci95"], "+.3f"), g["reading"]]
         for name, g in gains.items()])

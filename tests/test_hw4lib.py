@@ -132,6 +132,8 @@ def test_classifier_learns_repeats_and_leaves_the_callers_random_state_alone():
     probs = hw4lib.class_probabilities(net, x[:5])
     assert probs.shape == (5, 10) and torch.allclose(probs.sum(1), torch.ones(5))
     assert torch.equal(probs.argmax(1), hw4lib.classify(net, x[:5]))
+    labels, features = hw4lib.labels_and_features(net, x[:9])
+    assert torch.equal(labels, hw4lib.classify(net, x[:9])) and torch.equal(features, hw4lib.classify(net, x[:9], features=True))
     again = hw4lib.train_digit_classifier(x, y, epochs=2, seed=0, device=torch.device("cpu"))
     for name, w in net.state_dict().items():
         assert torch.equal(w, again.state_dict()[name]), f"{name}: the same seed gave other weights"
@@ -241,3 +243,14 @@ def test_compare_paired_reads_only_what_the_interval_allows():
     noise[[0, 700]] = noise[[700, 0]]                               # one item gained, one lost: no resolved change
     assert hw4lib.compare_paired(a, noise)["reading"] == "not resolved"
     assert hw4lib.reading([-0.01, 0.02]) == "not resolved" and "| change | without |" in hw4lib.gains_table({"x": g})
+
+
+def test_compare_seeds_by_hand():
+    """Gains 0.2, 0.3, 0.1 over three seeds: mean 0.2, sd 0.1, half-width t(0.975, 2) * 0.1 / sqrt(3) = 0.2484."""
+    g = hw4lib.compare_seeds([0.1, 0.2, 0.3], [0.3, 0.5, 0.4])
+    assert g["gain"] == pytest.approx(0.2) and (g["without"], g["with"]) == (pytest.approx(0.2), pytest.approx(0.4))
+    assert g["ci95"] == pytest.approx([0.2 - 0.248414, 0.2 + 0.248414], abs=1e-5) and g["seeds"] == 3
+    assert g["reading"] == "not resolved"                        # the interval reaches below zero
+    assert hw4lib.compare_seeds([0.1, 0.1], [0.5, 0.51])["reading"] == "helps"
+    with pytest.raises(ValueError, match="needs 2 or more"):
+        hw4lib.compare_seeds([0.1], [0.2])
