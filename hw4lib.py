@@ -440,12 +440,24 @@ def compare_paired(without, with_it, seed=0):
             "reading": reading(ci95)}
 
 
-def compare_seeds(without, with_it):
-    """Scores of runs without and with a change, one per training seed (element k of each is seed k): both means,
-    the gain with its paired t-interval over the seeds, and its reading."""
-    gain, ci95 = paired_t_interval(without, with_it)
-    return {"without": float(np.mean(without)), "with": float(np.mean(with_it)), "gain": gain, "ci95": ci95,
-            "reading": reading(ci95), "seeds": len(without)}
+def compare_seeds(without, with_it, level=0.95):
+    """Per-item scores (e.g. 0/1 per test image) of runs without and with a change, one array per training seed (row
+    k of each is seed k), every seed scored on the same test items: both means, the gain (the mean of the seeds'
+    gains) and its interval, whose half-width adds in quadrature the t-interval's over the seeds' gains (training
+    noise) and the normal interval's of the seed-averaged per-item gain (the choice of test items, which the seeds
+    share, so their spread leaves it out); and its reading."""
+    from scipy import stats
+    a, b = np.asarray(without, np.float64), np.asarray(with_it, np.float64)
+    if a.shape != b.shape or a.ndim != 2 or len(a) < 2:
+        raise ValueError(f"compare_seeds: expected two equal (seeds >= 2) x items arrays, got {a.shape}, {b.shape}; "
+                         "with one seed use compare_paired.")
+    gain, (low, high) = t_interval(b.mean(1) - a.mean(1), level)
+    per_item = (b - a).mean(0)
+    item_half = stats.norm.ppf(0.5 + level / 2) * per_item.std(ddof=1) / np.sqrt(len(per_item))
+    half = math.hypot((high - low) / 2, item_half)
+    ci95 = [gain - half, gain + half]
+    return {"without": float(a.mean()), "with": float(b.mean()), "gain": gain, "ci95": ci95, "reading": reading(ci95),
+            "seeds": len(a)}
 
 
 def gains_table(gains):

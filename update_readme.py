@@ -40,7 +40,10 @@ def values():
             "part_seconds": ", ".join(f"{name} {s[key]:.0f} s" for key, name in parts.items() if key in s),
             "summary_table": table_of("results/summary.md", "| problem |"), **effects_values(),
             "mnist_specks": f"{m['mnist_specks_per_image']:.2f}", "p3_epochs": m["p3"]["epochs"],
-            "p3_ablation_epochs": m["p3"]["ablation"]["epochs"], "p4_epochs": m["p4"]["kept"]["recipe"]["epochs"],
+            "p3_ablation_epochs": m["p3"]["ablation"]["epochs"], "p3_recipe_epochs": m["p3"]["assignment_recipe"]["epochs"],
+            "p3_r1_epochs": m["p3"]["made_to_train"]["epochs"], "p4_lambda_epochs": m["p4"]["assignment_d"]["10"]["epochs"],
+            "p3_recipe_seeds": len(m["p3"]["assignment_recipe"]["history_per_seed"]),
+            "p3_compare_seeds": len(m["p3"]["ablation"]["seeds"]), "p4_epochs": m["p4"]["kept"]["recipe"]["epochs"],
             "p4_short_epochs": m["p4"]["ablation"]["epochs"], "p4_ms_epochs": m["p4"]["diverse"]["epochs"],
             "p4_ceiling": f"{m['p4']['ceiling']['most_likely_digit']:.3f}",
             "p4_faithful": f"{m['p4']['ceiling']['faithful_sampler']:.3f}"}

@@ -246,11 +246,19 @@ def test_compare_paired_reads_only_what_the_interval_allows():
 
 
 def test_compare_seeds_by_hand():
-    """Gains 0.2, 0.3, 0.1 over three seeds: mean 0.2, sd 0.1, half-width t(0.975, 2) * 0.1 / sqrt(3) = 0.2484."""
-    g = hw4lib.compare_seeds([0.1, 0.2, 0.3], [0.3, 0.5, 0.4])
-    assert g["gain"] == pytest.approx(0.2) and (g["without"], g["with"]) == (pytest.approx(0.2), pytest.approx(0.4))
-    assert g["ci95"] == pytest.approx([0.2 - 0.248414, 0.2 + 0.248414], abs=1e-5) and g["seeds"] == 3
-    assert g["reading"] == "not resolved"                        # the interval reaches below zero
-    assert hw4lib.compare_seeds([0.1, 0.1], [0.5, 0.51])["reading"] == "helps"
-    with pytest.raises(ValueError, match="needs 2 or more"):
-        hw4lib.compare_seeds([0.1], [0.2])
+    """Two seeds, four test items. Seed gains 0.25 and 0.25: the seeds agree, so the seed part of the interval is 0 and
+    the half-width is the items' alone, 1.96 * sd(per-item gain) / sqrt(4)."""
+    without = [[0, 0, 1, 1], [0, 1, 1, 0]]
+    with_it = [[1, 0, 1, 1], [0, 1, 1, 1]]
+    g = hw4lib.compare_seeds(without, with_it)
+    per_item = np.array([0.5, 0, 0, 0.5])
+    half = 1.959964 * per_item.std(ddof=1) / 2
+    assert g["gain"] == pytest.approx(0.25) and (g["without"], g["with"]) == (0.5, 0.75) and g["seeds"] == 2
+    assert g["ci95"] == pytest.approx([0.25 - half, 0.25 + half], abs=1e-6) and g["reading"] == "not resolved"
+    # seeds that disagree widen it: gains 0 and 0.5, t(0.975, 1) * sd / sqrt(2) = 12.706 * 0.25 = 3.18 on the seed side
+    g = hw4lib.compare_seeds([[0, 0, 0, 0], [0, 0, 0, 0]], [[0, 0, 0, 0], [1, 1, 0, 0]])
+    assert g["ci95"][1] - g["gain"] == pytest.approx(np.hypot(12.7062 * 0.25, 1.959964 * np.std([.5, .5, 0, 0], ddof=1) / 2), rel=1e-4)
+    many = np.r_[np.ones(900), np.zeros(100)]
+    assert hw4lib.compare_seeds([many * 0, many * 0], [many, many])["reading"] == "helps"
+    with pytest.raises(ValueError, match="seeds >= 2"):
+        hw4lib.compare_seeds([[0, 1]], [[1, 1]])

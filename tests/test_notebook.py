@@ -132,3 +132,17 @@ def test_setup_is_short_and_the_gans_live_in_problem_3():
     for name in ("class Generator", "class Discriminator", "def discriminator_loss", "train_digit_classifier"):
         where = next(i for i, c in enumerate(cells) if name in "".join(c["source"]))
         assert where >= first_p3, f"{name} is defined before problem 3"
+
+
+def test_each_function_is_bound_in_one_cell():
+    """A function (def, class or a lambda bound to a name) is bound in one cell only, so a reader finds one meaning."""
+    where = {}
+    for i, cell in enumerate(code_cells()):
+        for node in ast.parse("".join(cell["source"])).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                where.setdefault(node.name, set()).add(i)
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        where.setdefault(target.id, set()).add(i)
+    assert not {name: cells for name, cells in where.items() if len(cells) > 1}

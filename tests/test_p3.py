@@ -57,49 +57,88 @@ def test_weight_average_by_hand(nb):
     assert G.weight.item() == 1.0                             # G itself untouched
 
 
+class _Brightness(torch.nn.Module):
+    """A 'generator' that draws the first pixel as bright as its label is high."""
+
+    def forward(self, z, c):
+        x = -torch.ones(len(z), 28, 28)
+        x[:, 0, 0] = c.argmax(1) / 4.5 - 1                  # label 0 -> -1 ... label 9 -> +1
+        return x
+
+
+class _Reader(torch.nn.Module):
+    """A 'judge' that reads the label back from the first pixel, but reads every 3 as a 4."""
+
+    def features(self, x):
+        return torch.cat([x[:, :1, 0], x[:, 1:2, 1]], 1)
+
+    def out(self, f):
+        label = torch.round(f[:, 0] * 9).long()
+        label[label == 3] = 4
+        return torch.nn.functional.one_hot(label, 10).float()
+
+
 def test_score_generator_by_hand(nb):
-    """A 'generator' that draws the first pixel as bright as its label is high, and a 'judge' that reads it back."""
-    class _Brightness(torch.nn.Module):
-        def forward(self, z, c):
-            x = -torch.ones(len(z), 28, 28)
-            x[:, 0, 0] = c.argmax(1) / 4.5 - 1                  # label 0 -> -1 ... label 9 -> +1
-            return x
-
-    class _Reader(torch.nn.Module):
-        def features(self, x):
-            return torch.cat([x[:, :1, 0], x[:, 1:2, 1]], 1)
-
-        def out(self, f):
-            label = torch.round(f[:, 0] * 9).long()
-            label[label == 3] = 4                                # reads every 3 as a 4
-            return F_one_hot(label)
-
-    F_one_hot = lambda l: torch.nn.functional.one_hot(l, 10).float()
+    """_Brightness's samples, read back by _Reader: every class right but 3."""
     real = torch.randn(1000, 2, dtype=torch.float64)
-    samples, s = nb["score_generator"](_Brightness(), 1.0, _Reader(), _Reader(), real, seed=0)
+    samples, s = nb["score_generator"](_Brightness(), 1.0, _Reader(), real, seed=0, judge_mlp=_Reader())
     assert samples.shape == (1000, 28, 28) and samples.min() >= 0 and samples.max() <= 1
     assert s["conditioning_accuracy"] == pytest.approx(0.9) and s["conditioning_accuracy_mlp"] == pytest.approx(0.9)
-    assert s["per_class_accuracy"] == [1.0] * 3 + [0.0] + [1.0] * 6 and s["correct"].shape == (1000,)
+    assert s["per_class_accuracy"] == s["per_class_accuracy_mlp"] == [1.0] * 3 + [0.0] + [1.0] * 6
+    assert s["correct"].shape == (1000,) and s["correct"].sum() == 900
     assert s["specks_per_image"] > 0 and s["pixel_std"] > 0          # the lone bright pixel, which varies with the label
+    _, per_epoch = nb["score_generator"](_Brightness(), 1.0, _Reader(), real, seed=0)     # without the second judge
+    assert set(per_epoch) == {"conditioning_accuracy", "correct", "frechet", "pixel_std"}
+    assert per_epoch["frechet"] == s["frechet"] and per_epoch["conditioning_accuracy"] == s["conditioning_accuracy"]
+
+
+class _LabelReader(torch.nn.Module):
+    """A 'discriminator' whose logit is highest when the condition names the label written in the first pixel
+    (label / 9); backwards=True prefers every label but the right one."""
+
+    def __init__(self, backwards=False):
+        super().__init__()
+        self.p, self.sign = torch.nn.Parameter(torch.zeros(1)), 1 if backwards else -1
+
+    def forward(self, x, c):
+        written = x.reshape(len(x), -1)[:, 0] * 9
+        return self.sign * (written - c.argmax(1)).abs() + self.p
+
+
+def test_label_use_after_an_epoch(nb):
+    """D's label use on real pairs: 1 for a D that reads the label, 0 for one that prefers every wrong label."""
+    y = torch.arange(10).repeat(2)
+    x = torch.zeros(20, 28, 28)
+    x[:, 0, 0] = y / 9
+    real = (x, y, (y + 1) % 10)
+    for backwards, expected in ((False, 1.0), (True, 0.0)):
+        D = _LabelReader(backwards)
+        record = nb["cgan_on_epoch"](_Brightness(), _Brightness(), D, 1.0, _Reader(), torch.randn(50, 2), real, seed=0)
+        assert record["label_use"] == expected and D.training          # D back in training mode
+        assert record["conditioning"] == record["conditioning_ema"] == pytest.approx(0.9)
 
 
 def test_fast_run_outputs(fast_run):
     metrics = fast_run["metrics"]
     m = metrics["p3"]
-    assert len(m["per_class_accuracy"]) == 10 and len(m["history"]) == m["epochs"] == 1
-    assert {"conditioning", "conditioning_ema", "frechet", "frechet_ema"} <= set(m["history"][0])
-    assert m["frechet"] > m["frechet_real_floor"] > 0          # 40 steps of training: far from real digits
+    assert len(m["per_class_accuracy"]) == len(m["per_class_accuracy_mlp"]) == 10 and len(m["history"]) == m["epochs"] == 1
+    assert {"conditioning", "conditioning_ema", "frechet", "frechet_ema", "spread", "label_use", "loss_d", "loss_g",
+            "d_real_acc", "d_fake_acc"} <= set(m["history"][0]) and 0 <= m["history"][0]["label_use"] <= 1
+    assert m["frechet"] > m["frechet_real_floor"] > 0          # 20 steps of training: far from real digits
     assert metrics["mnist_specks_per_image"] < 0.01             # real digits have (almost) no stray specks
     a = m["assignment_recipe"]
     assert {"conditioning_accuracy", "frechet", "specks_per_image", "history"} <= set(a) and len(a["history"]) == 1
-    assert {"loss_d", "loss_g", "d_real_acc", "d_fake_acc"} <= set(m["history"][0])
-    assert set(m["ablation"]["gains"]) == {"the label gain", "the matching-aware D", "the label gain, given the matching-aware D",
-                                           "the matching-aware D, given the label gain", "the R1 penalty",
-                                           "the R1 penalty, given the matching-aware D"}
+    assert set(a["history_per_seed"]) == {"0", "1"} and all(len(h) == a["epochs"] for h in a["history_per_seed"].values())
+    ablation = m["ablation"]
+    assert set(ablation["gains"]) == {"the label gain", "the matching-aware D", "the label gain, given the matching-aware D",
+                                      "the matching-aware D, given the label gain", "the weight average (kept recipe)"}
+    assert all(g["seeds"] == len(ablation["seeds"]) >= 2 for g in ablation["gains"].values())
+    assert len(ablation["one_seed_gains"]) == 2
     r1 = m["made_to_train"]
     assert r1["gain"] == 1.0 and r1["matching_aware"] and r1["r1_weight"] > 0 and len(r1["history"]) == r1["epochs"]
-    for g in m["ablation"]["gains"].values():
-        assert g["ci95"][0] <= g["gain"] <= g["ci95"][1]
+    assert len(m["matching_aware_unit_one_hot"]["history"]) == r1["epochs"]          # the same length, without R1
+    for g in [*ablation["gains"].values(), *ablation["one_seed_gains"].values()]:
+        assert g["ci95"][0] <= g["gain"] <= g["ci95"][1] and g["gain"] == pytest.approx(g["with"] - g["without"])
     lo, hi = m["conditioning_ci95"]
     assert lo <= m["conditioning_accuracy"] <= hi and 0 <= m["conditioning_accuracy_mlp"] <= 1
     f = np.load(fast_run["results"] / "p3_samples.npz")
