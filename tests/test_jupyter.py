@@ -62,16 +62,43 @@ def test_chromium_loads_the_notebook_page(server, tmp_path):
     assert "jp-Notebook" in dom and "Problem 1: speaker verification" in dom, dom[-1500:]
 
 
-def run_in_kernel(ws, code):
-    """Execute `code` in the kernel behind the websocket; returns (status, printed text, error text)."""
+def _request(ws, msg_type, content):
     msg_id = uuid.uuid4().hex
     ws.send(json.dumps({"header": {"msg_id": msg_id, "username": "test", "session": uuid.uuid4().hex,
-                                   "msg_type": "execute_request", "version": "5.3"},
-                        "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-                        "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {},
-                                    "allow_stdin": False, "stop_on_error": True}}))
-    printed, error = [], ""
-    while True:
+                                   "msg_type": msg_type, "version": "5.3"},
+                        "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [], "content": content}))
+    return msg_id
+
+
+def wait_until_ready(ws, seconds=60):
+    """Ask for kernel_info until an answer comes on both channels (the shell's reply and an iopub status): from then
+    on, what the kernel prints reaches this websocket (before it, iopub messages can be lost)."""
+    import websocket
+    ws.settimeout(1)
+    deadline = time.time() + seconds
+    try:
+        while time.time() < deadline:
+            msg_id, seen, until = _request(ws, "kernel_info_request", {}), set(), time.time() + 2
+            while time.time() < until and not {"shell", "iopub"} <= seen:
+                try:
+                    msg = json.loads(ws.recv())
+                except websocket.WebSocketTimeoutException:
+                    continue
+                if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                    seen.add(msg.get("channel"))
+            if {"shell", "iopub"} <= seen:
+                return
+        raise AssertionError(f"the kernel did not answer on both channels within {seconds} s")
+    finally:
+        ws.settimeout(300)
+
+
+def run_in_kernel(ws, code):
+    """Execute `code` in the kernel behind the websocket; returns (status, printed text, error text)."""
+    msg_id = _request(ws, "execute_request", {"code": code, "silent": False, "store_history": True,
+                                              "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+    printed, error, status, idle = [], "", None, False
+    while status is None or not idle:   # the reply (shell) may come before the printed text (iopub): wait for both
         msg = json.loads(ws.recv())
         if msg.get("parent_header", {}).get("msg_id") != msg_id:
             continue
@@ -80,7 +107,10 @@ def run_in_kernel(ws, code):
         elif msg["msg_type"] == "error":
             error = "\n".join(msg["content"]["traceback"])
         elif msg["msg_type"] == "execute_reply":
-            return msg["content"]["status"], "".join(printed), error
+            status = msg["content"]["status"]
+        elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            idle = True
+    return status, "".join(printed), error
 
 
 def test_fast_run_through_the_servers_kernel_repeats_every_number(server, fast_run, tmp_path):
@@ -92,6 +122,7 @@ def test_fast_run_through_the_servers_kernel_repeats_every_number(server, fast_r
     ws = websocket.create_connection(f"{server.replace('http', 'ws')}/api/kernels/{kernel}/channels?token={TOKEN}",
                                      timeout=300)
     try:
+        wait_until_ready(ws)
         status, printed, _ = run_in_kernel(ws, "import os, sys; print(sys.executable); print(os.getcwd())")
         executable, cwd = printed.split()
         assert status == "ok" and Path(executable).parent == Path(sys.executable).parent and cwd == str(ROOT)
