@@ -296,8 +296,7 @@ def train_digit_classifier(x, y, epochs, seed, device, net_class=DigitNet):
 @torch.no_grad()
 def _from_features(net, images, head):
     """head(penultimate features) of the classifier for B x 28 x 28 images in [0, 1], in chunks, on the CPU."""
-    device = next(net.parameters(), torch.empty(0)).device
-    return torch.cat([head(net.features(chunk.to(device))).cpu() for chunk in images.split(1000)])
+    return torch.cat([head(net.features(chunk.to(device_of(net)))).cpu() for chunk in images.split(1000)])
 
 
 def classify(net, images, features=False):
@@ -309,8 +308,7 @@ def classify(net, images, features=False):
 def labels_and_features(net, images):
     """classify(net, images) and classify(net, images, features=True) from one pass through the network."""
     features = classify(net, images, features=True)
-    device = next(net.parameters(), torch.empty(0)).device
-    return net.out(features.to(device)).argmax(1).cpu(), features
+    return net.out(features.to(device_of(net))).argmax(1).cpu(), features
 
 
 def classified_as(net, images, labels):
@@ -451,7 +449,7 @@ def compare_seeds(without, with_it, level=0.95):
     if a.shape != b.shape or a.ndim != 2 or len(a) < 2:
         raise ValueError(f"compare_seeds: expected two equal (seeds >= 2) x items arrays, got {a.shape}, {b.shape}; "
                          "with one seed use compare_paired.")
-    gain, (low, high) = t_interval(b.mean(1) - a.mean(1), level)
+    gain, (low, high) = paired_t_interval(a.mean(1), b.mean(1), level)
     per_item = (b - a).mean(0)
     item_half = stats.norm.ppf(0.5 + level / 2) * per_item.std(ddof=1) / np.sqrt(len(per_item))
     half = math.hypot((high - low) / 2, item_half)
