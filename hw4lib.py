@@ -492,3 +492,34 @@ def part_notebook(notebook, out, tags, skip=()):
                    and set(c["metadata"].get("tags", [])) & set(tags) and not set(c["metadata"].get("tags", [])) & set(skip)]
     Path(out).write_text(json.dumps(nb))
     return out
+
+
+def notebook_definitions(notebook, *parts, **params):
+    """A namespace with the notebook's parameters (`params` overriding them, as papermill would) and the cells tagged
+    `defs` of the setup and of `parts`, run in order from the notebook's folder: its functions, classes and settings,
+    nothing trained and no data read. The tests and experiments/ use the notebook's own definitions through this."""
+    ns = {"__name__": "__notebook__"}
+    definition = set(notebook_cells(notebook, "defs"))
+    cells = [c for c in notebook_cells(notebook, "setup", *parts) if c in definition]
+    cwd = os.getcwd()
+    os.chdir(Path(notebook).resolve().parent)
+    try:
+        exec(cells[0], ns)                  # the parameters cell
+        ns.update(params)
+        for src in cells[1:]:
+            exec(compile(src, f"<{Path(notebook).name} definitions>", "exec"), ns)
+    finally:
+        os.chdir(cwd)
+    return ns
+
+
+def plateaued(curve, window=5, tol=0.05):
+    """True when the last value of `curve` (one per epoch) differs from the value `window` epochs before by less than
+    tol (a share) of that value: the curve has flattened."""
+    return len(curve) > window and abs(curve[-1] - curve[-1 - window]) < tol * abs(curve[-1 - window])
+
+
+def experiment_json(name, folder="results/experiments"):
+    """The JSON that experiments/NAME.py wrote (FOLDER/NAME.json), or None if that experiment has not been run."""
+    path = Path(folder) / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None

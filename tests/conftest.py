@@ -38,20 +38,7 @@ def built(sources, tmp_path_factory):
 def definitions(part, **params):
     """A namespace with the notebook's parameters (`params` overriding them) and the cells tagged `defs` of the
     setup and of `part`: its functions, classes and settings, nothing trained and no data read."""
-    ns = {"__name__": "__notebook__"}
-    setup, own = hw4lib.notebook_cells(NOTEBOOK, "setup"), hw4lib.notebook_cells(NOTEBOOK, part)
-    definition = set(hw4lib.notebook_cells(NOTEBOOK, "defs"))
-    setup, own = [c for c in setup if c in definition], [c for c in own if c in definition]
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        exec(setup[0], ns)                  # the parameters cell
-        ns.update({"RESULTS_DIR": tempfile.mkdtemp(prefix="hw4-defs-"), **params})
-        for src in setup[1:] + own:
-            exec(compile(src, f"<{part} definitions>", "exec"), ns)
-    finally:
-        os.chdir(cwd)
-    return ns
+    return hw4lib.notebook_definitions(NOTEBOOK, part, **{"RESULTS_DIR": tempfile.mkdtemp(prefix="hw4-defs-"), **params})
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,137 @@
+"""What every experiment shares: the notebook's own definitions (its `defs` cells, through
+hw4lib.notebook_definitions; never a second copy of a model, loss or loop), MNIST and the notebook's DigitNet
+judge, runs spread over worker processes (one thread each: on 2 cores two one-thread runs finish sooner than one
+two-thread run after the other, with the same numbers), seed-level 95 % intervals and the report files
+results/experiments/NAME.md and NAME.json.
+"""
+import argparse
+import json
+import multiprocessing as mp
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import hw4lib  # noqa: E402  (first: it pins PyTorch's CPU kernels before torch loads)
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+NOTEBOOK = ROOT / "homework4.ipynb"
+OUT_DIR = ROOT / "results" / "experiments"
+DEFAULT_MNIST = ROOT.parent / "shared" / "datasets" / "mnist"
+SEEDS = [0, 1, 2]
+
+
+def arguments(doc):
+    """--fast, --mnist DIR, --out DIR (default results/experiments), --workers N."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    p.add_argument("--fast", action="store_true", help="tiny epochs and subsets (the tests run this)")
+    p.add_argument("--mnist", default=os.environ.get("HW4_MNIST", str(DEFAULT_MNIST)),
+                   help="folder of the four MNIST IDX .gz files (default ../shared/datasets/mnist)")
+    p.add_argument("--out", default=str(OUT_DIR), help="folder for NAME.md, NAME.json and figures")
+    p.add_argument("--workers", type=int, default=min(2, len(os.sched_getaffinity(0))),
+                   help="worker processes, one thread each (default: the cores, at most 2)")
+    return p.parse_args()
+
+
+def definitions(fast, mnist, *parts):
+    """The notebook's definitions of the setup and of `parts`, with FAST and MNIST_DIR set."""
+    return hw4lib.notebook_definitions(NOTEBOOK, *parts, FAST=fast, MNIST_DIR=str(mnist),
+                                       RESULTS_DIR=tempfile.mkdtemp(prefix="hw4-exp-"))
+
+
+# ----------------------------------------------------------------------------- workers
+CTX = {}         # in each worker: the notebook's namespace "nb", MNIST as "train_x", "train_y", "test_x", "test_y",
+                 # and the judge
+
+
+def _init(fast, mnist, parts, judge_path):
+    os.chdir(ROOT)
+    nb = definitions(fast, mnist, *parts)
+    torch.set_num_threads(1)
+    CTX.update(nb=nb, judge=torch.load(judge_path, weights_only=False).to(nb["DEVICE"]).eval())
+    for split in ("train", "test"):
+        CTX[f"{split}_x"], CTX[f"{split}_y"] = hw4lib.mnist(mnist, split)
+
+
+class Runner:
+    """`with Runner(args, parts) as run: results = run(job_fn, jobs)`: job_fn(job) for every job (a dict), in
+    `args.workers` one-thread worker processes whose CTX holds the notebook's definitions of `parts`, MNIST and the
+    judge (the notebook's DigitNet: the whole training set, 3 epochs, seed 0; FAST: 2,000 images, 1 epoch), trained
+    once per machine and kept in the temporary folder. Results come back in the order of `jobs`, with a line printed as each job ends."""
+
+    def __init__(self, args, parts):
+        self.args, self.parts, self.start = args, parts, time.time()
+        self.nb = definitions(args.fast, args.mnist, *parts)
+        self.judge_path = Path(tempfile.gettempdir()) / f"hw4-judge-{'fast' if args.fast else 'full'}.pt"
+        if not self.judge_path.exists():      # trained once per machine: the same seed gives the same judge
+            x, y = hw4lib.mnist(args.mnist, "train")
+            n_fit = 2000 if args.fast else len(x)
+            judge = hw4lib.train_digit_classifier(x[:n_fit], y[:n_fit], epochs=1 if args.fast else 3,
+                                                  seed=self.nb["SEED"], device=self.nb["DEVICE"])
+            torch.save(judge.cpu(), self.judge_path.with_suffix(".part"))
+            self.judge_path.with_suffix(".part").rename(self.judge_path)
+        self.judge = torch.load(self.judge_path, weights_only=False).to(self.nb["DEVICE"]).eval()
+
+    def __enter__(self):
+        self.pool = mp.get_context("spawn").Pool(self.args.workers, _init, (self.args.fast, self.args.mnist,
+                                                                            self.parts, self.judge_path))
+        return self
+
+    def __exit__(self, *exc):
+        self.pool.terminate()
+
+    def __call__(self, job_fn, jobs):
+        pending = [self.pool.apply_async(job_fn, (job,)) for job in jobs]
+        results = []
+        for i, handle in enumerate(pending):
+            results.append(handle.get())
+            print(f"[{time.time() - self.start:7.0f} s] job {i + 1}/{len(jobs)} done: {jobs[i]}", flush=True)
+        return results
+
+
+# ----------------------------------------------------------------------------- statistics and reports
+def per_seed(values, fmt=".3f"):
+    """'mean [low, high]' over the seeds (Student t), with the per-seed values."""
+    mean, ci = hw4lib.t_interval(values)
+    return f"{hw4lib.ci_text(mean, ci, fmt)} ({', '.join(f'{v:{fmt}}' for v in values)})"
+
+
+def gain(without, with_it, better="higher"):
+    """The change with_it - without paired by seed, its t-interval and the word it allows: for a score where
+    `better` is "higher" (or "lower"), 'helps', 'hurts' or 'not resolved'; for better=None (a measure that is neither),
+    'higher', 'lower' or 'not resolved'."""
+    g, ci = hw4lib.paired_t_interval(without, with_it)
+    word = hw4lib.reading(ci)
+    if word != "not resolved" and better != "higher":
+        word = {"lower": {"helps": "hurts", "hurts": "helps"}, None: {"helps": "higher", "hurts": "lower"}}[better][word]
+    return {"gain": g, "ci95": ci, "reading": word}
+
+
+def machine(args):
+    return (f"{hw4lib.setup_torch()[2]}; {args.workers} worker process(es), one thread each")
+
+
+def write_report(name, args, title, body, data, seconds):
+    """results/experiments/NAME.md (the title, how it ran, then `body`) and NAME.json (`data`, with the run's
+    facts)."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    facts = {"command": f"python experiments/{name}.py" + (" --fast" if args.fast else ""), "fast": args.fast,
+             "machine": machine(args), "minutes": round(seconds / 60, 1)}
+    head = (f"# {title}\n\n`{facts['command']}`: {facts['minutes']} min on {facts['machine']}"
+            + (" (**FAST mode: tiny runs, not evidence**)" if args.fast else "") + ".\n\n")
+    (out / f"{name}.md").write_text(head + body.strip() + "\n")
+    (out / f"{name}.json").write_text(json.dumps({**facts, **data}, indent=1, default=_plain) + "\n")
+    print(f"wrote {out / name}.md and .json in {seconds / 60:.1f} min")
+
+
+def _plain(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON: {type(value)}")

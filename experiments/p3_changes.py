@@ -1,0 +1,86 @@
+"""Problem 3: what does each change to the assignment's cGAN recipe add, on its own?
+
+The working recipe is the assignment's, at the learning rate that experiments/p3_recipe.py chose (read from its
+p3_recipe.json, whose 3 runs at that rate, dropout 0.3, are the baseline here: the same code and seeds). Each change
+is added alone, 3 seeds, as long as the baseline: the one-hot times 5 (a label gain), a matching-aware D (a real
+image with a wrong label is also fake), and the R1 penalty (gamma / 2 |grad_x D(x, y)|^2 on the real pairs, gamma 10).
+The weight average of G is measured in p3_recipe itself (it is scored beside G in every run). Gains are paired by
+seed, with a Student-t interval over the 3 seeds.
+
+Usage:  python experiments/p3_changes.py [--fast]   (after experiments/p3_recipe.py with the same --fast and --out)
+"""
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+import common
+import hw4lib
+from common import CTX, SEEDS
+from p3_recipe import figure, last, table
+
+NAME = "p3_changes"
+CHANGES = {"label gain 5": dict(gain=5.0), "matching-aware D": dict(matching_aware=True),
+           "R1 penalty (gamma 10)": dict(r1_weight=10.0)}
+COMPARED = ["conditioning_ema", "conditioning", "frechet_ema", "d_real_acc", "d_fake_acc"]
+
+
+def train(job):
+    """One run: job = dict(seed, lr, epochs, change) with the change's keyword arguments of train_cgan."""
+    nb, start = CTX["nb"], time.time()
+    X, Y = nb["to_pm1"](CTX["train_x"]).to(nb["DEVICE"]), CTX["train_y"].to(nb["DEVICE"])
+    scorer = nb["cgan_scorer"](CTX["judge"], CTX["test_x"], CTX["test_y"], job["seed"])
+    _, _, history = nb["train_cgan"](X, Y, job["seed"], job["epochs"], scorer, lr=job["lr"], steps=nb["P3_STEPS"],
+                                     **CHANGES[job["change"]])
+    return {**job, "history": nb["scalars"](history), "seconds": time.time() - start}
+
+
+def main():
+    args = common.arguments(__doc__)
+    start = time.time()
+    recipe_file = Path(args.out) / "p3_recipe.json"
+    if not recipe_file.exists():
+        raise SystemExit(f"{recipe_file} is missing: run `python experiments/p3_recipe.py"
+                         f"{' --fast' if args.fast else ''} --out {args.out}` first (it chooses the learning rate).")
+    recipe = json.loads(recipe_file.read_text())
+    if recipe["fast"] != args.fast:
+        raise SystemExit(f"{recipe_file} is from a {'FAST' if recipe['fast'] else 'full'} run; rerun it in this mode.")
+    lr, epochs = recipe["chosen_rate"], recipe["epochs"]
+    baseline = sorted([r for r in recipe["runs"] if r["lr"] == lr and r["dropout"] == 0.3], key=lambda r: r["seed"])
+    with common.Runner(args, ["p3"]) as run:
+        results = run(train, [dict(change=c, lr=lr, epochs=epochs, seed=s) for c in CHANGES for s in SEEDS])
+    groups = {f"the recipe (lr {lr:g})": baseline,
+              **{f"+ {c}": [r for r in results if r["change"] == c] for c in CHANGES}}
+    better = {"frechet_ema": "lower", "d_real_acc": None, "d_fake_acc": None}
+    gains = {c: {k: common.gain(last(baseline, k), last(groups[f"+ {c}"], k), better.get(k, "higher")) for k in COMPARED}
+             for c in CHANGES}
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    figure(groups, Path(args.out) / f"{NAME}.png")
+    rows = ["| change | " + " | ".join(f"gain in {k}" for k in COMPARED) + " |", "|" + "---|" * (len(COMPARED) + 1)]
+    for c, g in gains.items():
+        rows.append(f"| {c} | " + " | ".join(
+            f"{hw4lib.ci_text(g[k]['gain'], g[k]['ci95'], '+.1f' if 'frechet' in k else '+.3f')} ({g[k]['reading']})"
+            for k in COMPARED) + " |")
+    body = f"""
+The assignment's recipe at lr {lr:g} (the baseline: p3_recipe's runs at that rate), and each change alone, {epochs}
+epochs, seeds {SEEDS}. Last epoch, mean over the seeds with its 95 % Student-t interval (columns as in
+[p3_recipe](p3_recipe.md); Fréchet floor {recipe['frechet_floor']:.1f}):
+
+{table(groups, recipe['frechet_floor'])}
+
+Each change's gain at the last epoch, paired by seed, 95 % Student-t interval over the {len(SEEDS)} seeds (a lower
+Fréchet distance is better; D's accuracies near 0.5 mean a confused D):
+
+{chr(10).join(rows)}
+
+![conditioning, D's accuracies and spread per epoch]({NAME}.png)
+"""
+    data = {"epochs": epochs, "seeds": SEEDS, "lr": lr, "changes": CHANGES, "gains": gains,
+            "last_epoch": {name: {k: list(np.round(last(runs, k), 4)) for k in COMPARED} for name, runs in groups.items()},
+            "runs": results}
+    common.write_report(NAME, args, "Problem 3: each change to the recipe, alone", body, data, time.time() - start)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Problem 4: what does each change of the notebook's kept imputer add to the assignment's setup, on its own?
+
+The baseline is the assignment's setup with the penalty summed over the patch at lambda = 0.1 (= lambda 10 on the
+mean; its 3 runs are read from experiments/p4_imputer.py's p4_imputer.json: the same code and seeds). Each change is
+added alone, 3 seeds, as long: a matching-aware D (it judges (image, patch) pairs; a real image with another image's
+patch is also fake), a wider G (200-512-1024-784), a whole-image L1 term (10 mean|G(z, p) - x|, where x is the image
+the patch came from) and the mode-seeking term (MSGAN, weight 0.02; pairs of fakes share a patch); then all three of
+the kept imputer's changes together (matching-aware D, wider G, L1). Gains are paired by seed, with a Student-t
+interval over the 3 seeds.
+
+Usage:  python experiments/p4_changes.py [--fast]   (after experiments/p4_imputer.py with the same --fast and --out)
+"""
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+import common
+import hw4lib
+from common import SEEDS
+from p4_imputer import KEYS, figure, last, table, train
+
+NAME = "p4_changes"
+BASE = dict(reading="sum", lam=0.1)
+CHANGES = {"matching-aware D": dict(matching_aware=True), "wider G": dict(hidden=(512, 1024)),
+           "whole-image L1 (mu 10)": dict(recon_weight=10.0), "mode-seeking (w 0.02)": dict(ms_weight=0.02),
+           "kept: matching-aware D + wider G + L1": dict(matching_aware=True, hidden=(512, 1024), recon_weight=10.0)}
+COMPARED = ["label_consistency", "centre_mse", "specks_per_image"]
+
+
+def main():
+    args = common.arguments(__doc__)
+    start = time.time()
+    source = Path(args.out) / "p4_imputer.json"
+    if not source.exists():
+        raise SystemExit(f"{source} is missing: run `python experiments/p4_imputer.py"
+                         f"{' --fast' if args.fast else ''} --out {args.out}` first (its runs are the baseline).")
+    imputer = json.loads(source.read_text())
+    if imputer["fast"] != args.fast:
+        raise SystemExit(f"{source} is from a {'FAST' if imputer['fast'] else 'full'} run; rerun it in this mode.")
+    epochs = imputer["epochs"]
+    baseline = sorted([r for r in imputer["runs"] if (r["reading"], r["lam"]) == (BASE["reading"], BASE["lam"])],
+                      key=lambda r: r["seed"])
+    with common.Runner(args, ["p4"]) as run:
+        results = run(train, [dict(name=c, **BASE, **kw, seed=s, epochs=epochs) for c, kw in CHANGES.items()
+                              for s in SEEDS])
+    groups = {"the assignment's setup, lambda = 0.1 (sum)": baseline,
+              **{f"+ {c}": [r for r in results if r["name"] == c] for c in CHANGES}}
+    gains = {c: {k: common.gain(last(baseline, k), last(groups[f"+ {c}"], k), "higher" if k == "label_consistency"
+                                else "lower") for k in COMPARED} for c in CHANGES}
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    figure(groups, Path(args.out) / f"{NAME}.png", "each change alone: label consistency per epoch, per seed")
+    rows = ["| change | " + " | ".join(f"gain in {k}" for k in COMPARED) + " |", "|" + "---|" * (len(COMPARED) + 1)]
+    for c, g in gains.items():
+        rows.append(f"| {c} | " + " | ".join(
+            f"{hw4lib.ci_text(g[k]['gain'], g[k]['ci95'], '+.4f' if 'mse' in k else '+.3f')} ({g[k]['reading']})"
+            for k in COMPARED) + " |")
+    body = f"""
+The assignment's setup (penalty summed over the patch, lambda = 0.1) and each change, {epochs} epochs, seeds
+{SEEDS}; last epoch, mean over the seeds with its 95 % Student-t interval (columns as in [p4_imputer](p4_imputer.md)):
+
+{table(groups)}
+
+Each change's gain at the last epoch, paired by seed (95 % Student-t interval over the {len(SEEDS)} seeds; lower MSE
+and fewer specks are better):
+
+{chr(10).join(rows)}
+
+![label consistency per epoch]({NAME}.png)
+"""
+    data = {"epochs": epochs, "seeds": SEEDS, "base": BASE, "changes": CHANGES, "gains": gains,
+            "last_epoch": {name: {k: list(np.round(last(runs, k), 4)) for k in KEYS} for name, runs in groups.items()},
+            "runs": results}
+    common.write_report(NAME, args, "Problem 4: each change of the kept imputer, alone", body, data,
+                        time.time() - start)
+
+
+if __name__ == "__main__":
+    main()
