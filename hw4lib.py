@@ -385,24 +385,10 @@ def paired_t_interval(without, with_it, level=0.95):
 
 
 def wilson_interval(k, n, level=0.95):
-    """Share k / n and its Wilson score interval (a proportion of n independent trials)."""
+    """Share k / n and its Wilson score interval (a proportion of n independent trials), from scipy."""
     from scipy import stats
-    z, p = stats.norm.ppf(0.5 + level / 2), k / n
-    centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return float(p), [float(centre - half), float(centre + half)]
-
-
-def paired_bootstrap(without, with_it, n_boot=2000, seed=0, level=0.95):
-    """Gain in the mean score, with_it - without, from per-item scores of the same test items (images, pairs) under
-    one training seed, and its percentile bootstrap interval over the items (resampled together, so the pairing
-    is kept). It covers the choice of test items, not the training's randomness."""
-    a, b = np.asarray(without, np.float64), np.asarray(with_it, np.float64)
-    if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"paired_bootstrap: expected two equal 1-D arrays of per-item scores, got {a.shape}, {b.shape}.")
-    idx = np.random.default_rng(seed).integers(0, len(a), size=(n_boot, len(a)))
-    gains = (b - a)[idx].mean(1)
-    lo, hi = np.quantile(gains, [0.5 - level / 2, 0.5 + level / 2])
-    return float((b - a).mean()), [float(lo), float(hi)]
+    ci = stats.binomtest(int(k), int(n)).proportion_ci(level, method="wilson")
+    return float(k / n), [float(ci.low), float(ci.high)]
 
 
 def group_bootstrap(stat, groups, n_boot=1000, seed=0, level=0.95):
@@ -428,41 +414,6 @@ def reading(interval):
     if not excludes(interval):
         return "not resolved"
     return "helps" if interval[0] > 0 else "hurts"
-
-
-def compare_paired(without, with_it, seed=0):
-    """Per-item scores (e.g. 0/1 per test image) of a run without and with a change, on the same items: both means,
-    the gain with its paired bootstrap interval, and its reading."""
-    gain, ci95 = paired_bootstrap(without, with_it, seed=seed)
-    return {"without": float(np.mean(without)), "with": float(np.mean(with_it)), "gain": gain, "ci95": ci95,
-            "reading": reading(ci95)}
-
-
-def compare_seeds(without, with_it, level=0.95):
-    """Per-item scores (e.g. 0/1 per test image) of runs without and with a change, one array per training seed (row
-    k of each is seed k), every seed scored on the same test items: both means, the gain (the mean of the seeds'
-    gains) and its interval, whose half-width adds in quadrature the t-interval's over the seeds' gains (training
-    noise) and the normal interval's of the seed-averaged per-item gain (the choice of test items, which the seeds
-    share, so their spread leaves it out); and its reading."""
-    from scipy import stats
-    a, b = np.asarray(without, np.float64), np.asarray(with_it, np.float64)
-    if a.shape != b.shape or a.ndim != 2 or len(a) < 2:
-        raise ValueError(f"compare_seeds: expected two equal (seeds >= 2) x items arrays, got {a.shape}, {b.shape}; "
-                         "with one seed use compare_paired.")
-    gain, (low, high) = paired_t_interval(a.mean(1), b.mean(1), level)
-    per_item = (b - a).mean(0)
-    item_half = stats.norm.ppf(0.5 + level / 2) * per_item.std(ddof=1) / np.sqrt(len(per_item))
-    half = math.hypot((high - low) / 2, item_half)
-    ci95 = [gain - half, gain + half]
-    return {"without": float(a.mean()), "with": float(b.mean()), "gain": gain, "ci95": ci95, "reading": reading(ci95),
-            "seeds": len(a)}
-
-
-def gains_table(gains):
-    """compare_paired or compare_seeds results by change name as a Markdown table."""
-    return markdown_table(["change", "without", "with", "gain [95 % CI]", "reading"], [
-        [name, f"{g['without']:.3f}", f"{g['with']:.3f}", ci_text(g["gain"], g["ci95"], "+.3f"), g["reading"]]
-        for name, g in gains.items()])
 
 
 def ci_text(value, interval, fmt=".3f"):

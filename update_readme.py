@@ -30,6 +30,37 @@ def effects_values():
             "effects_rule_misses": ", ".join(misses) or "none"}
 
 
+def experiment(name):
+    path = ROOT / "results" / "experiments" / f"{name}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `python experiments/{name}.py` first")
+    return json.loads(path.read_text())
+
+
+def ci(g, fmt="+.3f"):
+    return f"{g['gain']:{fmt}} [{g['ci95'][0]:{fmt}}, {g['ci95'][1]:{fmt}}] ({g['reading']})"
+
+
+def experiments_table():
+    r, c, i, k = (experiment(n) for n in ("p3_recipe", "p3_changes", "p4_imputer", "p4_changes"))
+    rows = [
+        ("p3_recipe", "Does the recipe as written train, at which learning rate and dropout?", r,
+         "; ".join(f"{name}: {last['conditioning_ema'].split(' (')[0]}" for name, last in r["last_epoch"].items())
+         + f" (conditioning of G's weight average after {r['epochs']} epochs); chosen lr {r['chosen_rate']:g}; the "
+         f"weight average against G {ci(r['ema_gain'])}"),
+        ("p3_changes", "What does each change to the recipe add?", c,
+         "; ".join(f"{name}: {ci(g['conditioning_ema'])}" for name, g in c["gains"].items())
+         + f" (gain in conditioning after {c['epochs']} epochs)"),
+        ("p4_imputer", "Penalty as a sum or a mean over the patch?", i,
+         "; ".join(f"{reading}: λ = 0.1 over λ = 0 {ci(g['0.1 over 0'])}, λ = 10 over λ = 0 {ci(g['10 over 0'])}"
+                   for reading, g in i["gains"].items()) + f" (labels kept, {i['epochs']} epochs)"),
+        ("p4_changes", "What does each change of the kept imputer add?", k,
+         "; ".join(f"{name}: {ci(g['label_consistency'])}" for name, g in k["gains"].items())
+         + f" (labels kept, {k['epochs']} epochs)")]
+    return "| experiment | question | minutes | headline (95 % intervals over 3 seeds) |\n|---|---|---|---|\n" + "\n".join(
+        f"| [`experiments/{n}.py`](results/experiments/{n}.md) | {q} | {d['minutes']} | {h} |" for n, q, d, h in rows)
+
+
 def values():
     m = json.loads((ROOT / "results" / "metrics.json").read_text())
     s = m["seconds"]
@@ -41,11 +72,11 @@ def values():
             "summary_table": table_of("results/summary.md", "| problem |"), **effects_values(),
             "mnist_specks": f"{m['mnist_specks_per_image']:.2f}", "p3_specks": f"{m['p3']['specks_per_image']:.2f}",
             "p3_raw_specks": f"{m['p3']['raw_g']['specks_per_image']:.2f}", "p3_epochs": m["p3"]["epochs"],
-            "p3_ablation_epochs": m["p3"]["ablation"]["epochs"], "p3_recipe_epochs": m["p3"]["assignment_recipe"]["epochs"],
-            "p3_r1_epochs": m["p3"]["made_to_train"]["epochs"], "p4_lambda_epochs": m["p4"]["assignment_d"]["10"]["epochs"],
-            "p3_recipe_seeds": len(m["p3"]["assignment_recipe"]["history_per_seed"]),
-            "p3_compare_seeds": len(m["p3"]["ablation"]["seeds"]), "p4_epochs": m["p4"]["kept"]["recipe"]["epochs"],
-            "p4_short_epochs": m["p4"]["ablation"]["epochs"], "p4_ms_epochs": m["p4"]["diverse"]["epochs"],
+            "p3_lr": f"{m['p3']['lr']:g}", "p3_collapse_lr": f"{m['p3']['collapse']['lr']:g}",
+            "p3_flat": "its curves flat" if m["p3"]["flat"] else "its curves not yet flat",
+            "p4_lambda_epochs": m["p4"]["assignment_d"]["10"]["epochs"], "p4_epochs": m["p4"]["kept"]["epochs"],
+            "p4_flat": "flat" if m["p4"]["kept"]["flat"] else "not yet flat",
+            "experiments_table": experiments_table(),
             "p4_ceiling": f"{m['p4']['ceiling']['most_likely_digit']:.3f}",
             "p4_faithful": f"{m['p4']['ceiling']['faithful_sampler']:.3f}"}
 
