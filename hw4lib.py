@@ -469,8 +469,3 @@ def plateaued(curve, window=5, tol=0.05):
     tol (a share) of that value: the curve has flattened."""
     return len(curve) > window and abs(curve[-1] - curve[-1 - window]) < tol * abs(curve[-1 - window])
 
-
-def experiment_json(name, folder="results/experiments"):
-    """The JSON that experiments/NAME.py wrote (FOLDER/NAME.json), or None if that experiment has not been run."""
-    path = Path(folder) / f"{name}.json"
-    return json.loads(path.read_text()) if path.exists() else None

@@ -205,12 +205,12 @@ def test_judgement_words_only_where_the_interval_allows(metrics):
     score, 'higher' or 'lower') has a 95 % interval that excludes zero."""
     gains = [*metrics["p1"]["gains"].values(), *metrics["p1"]["cross_corpus"]["gains"].values()]
     experiments = ROOT / "results" / "experiments"
-    for name in ("p3_recipe", "p3_changes", "p4_imputer", "p4_changes"):
-        data = json.loads((experiments / f"{name}.json").read_text())
-        assert data["fast"] is False, f"{name}.json is from a FAST run"
+    for path in sorted(experiments.glob("*.json")):
+        data = json.loads(path.read_text())
+        assert data["fast"] is False, f"{path.name} is from a FAST run"
         found = []
         _collect_gains(data, found)
-        assert found, name
+        assert found, path.name
         gains += found
     for g in gains:
         lo, hi = g["ci95"]
@@ -230,3 +230,15 @@ def test_the_report_is_short(nb):
     """At most 3,500 words of markdown: the answers, the math and what each figure shows."""
     words = sum(len("".join(c["source"]).split()) for c in nb["cells"] if c["cell_type"] == "markdown")
     assert words <= 3500, f"{words} words of markdown"
+
+
+def test_evidence_paragraphs_quote_the_linked_reports(nb):
+    """Each problem's Evidence paragraph links experiment reports that exist, and every number in it is in one of them."""
+    markdown = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    for n in (3, 4):
+        [evidence] = [m for m in markdown if f'<a id="p{n}-evidence"></a>' in m]
+        links = re.findall(r"\]\((results/experiments/\w+\.md)\)", evidence)
+        assert len(links) == 2, links
+        reports = "\n".join((ROOT / link).read_text() for link in links)
+        for number in re.findall(r"(?<![\w.])[+-]?\d+\.\d+(?![\w.])", evidence):
+            assert number in reports, f"problem {n}: {number} is in no linked report"
