@@ -111,6 +111,28 @@ def gain(without, with_it, better="higher"):
     return {"gain": g, "ci95": ci, "reading": word}
 
 
+def gains_table(gains, compared, fmt):
+    """A Markdown table of change -> measure -> gain (from gain()), one column per measure; fmt(measure) is the
+    number format."""
+    rows = ["| change | " + " | ".join(f"gain in {k}" for k in compared) + " |", "|" + "---|" * (len(compared) + 1)]
+    for change, g in gains.items():
+        rows.append(f"| {change} | " + " | ".join(
+            f"{hw4lib.ci_text(g[k]['gain'], g[k]['ci95'], fmt(k))} ({g[k]['reading']})" for k in compared) + " |")
+    return "\n".join(rows)
+
+
+def earlier(args, name, why):
+    """The JSON of experiment `name` in args.out, run in the same mode; a clear stop if it is missing or not."""
+    path = Path(args.out) / f"{name}.json"
+    if not path.exists():
+        raise SystemExit(f"{path} is missing: run `python experiments/{name}.py{' --fast' if args.fast else ''} "
+                         f"--out {args.out}` first ({why}).")
+    data = json.loads(path.read_text())
+    if data["fast"] != args.fast:
+        raise SystemExit(f"{path} is from a {'FAST' if data['fast'] else 'full'} run; rerun it in this mode.")
+    return data
+
+
 def machine(args):
     return (f"{hw4lib.setup_torch()[2]}; {args.workers} worker process(es), one thread each")
 

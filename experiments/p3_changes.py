@@ -9,14 +9,12 @@ seed, with a Student-t interval over the 3 seeds.
 
 Usage:  python experiments/p3_changes.py [--fast]   (after experiments/p3_recipe.py with the same --fast and --out)
 """
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
 import common
-import hw4lib
 from common import CTX, SEEDS
 from p3_recipe import figure, last, table
 
@@ -39,13 +37,7 @@ def train(job):
 def main():
     args = common.arguments(__doc__)
     start = time.time()
-    recipe_file = Path(args.out) / "p3_recipe.json"
-    if not recipe_file.exists():
-        raise SystemExit(f"{recipe_file} is missing: run `python experiments/p3_recipe.py"
-                         f"{' --fast' if args.fast else ''} --out {args.out}` first (it chooses the learning rate).")
-    recipe = json.loads(recipe_file.read_text())
-    if recipe["fast"] != args.fast:
-        raise SystemExit(f"{recipe_file} is from a {'FAST' if recipe['fast'] else 'full'} run; rerun it in this mode.")
+    recipe = common.earlier(args, "p3_recipe", "it chooses the learning rate")
     lr, epochs = recipe["chosen_rate"], recipe["epochs"]
     baseline = sorted([r for r in recipe["runs"] if r["lr"] == lr and r["dropout"] == 0.3], key=lambda r: r["seed"])
     with common.Runner(args, ["p3"]) as run:
@@ -57,11 +49,6 @@ def main():
              for c in CHANGES}
     Path(args.out).mkdir(parents=True, exist_ok=True)
     figure(groups, Path(args.out) / f"{NAME}.png")
-    rows = ["| change | " + " | ".join(f"gain in {k}" for k in COMPARED) + " |", "|" + "---|" * (len(COMPARED) + 1)]
-    for c, g in gains.items():
-        rows.append(f"| {c} | " + " | ".join(
-            f"{hw4lib.ci_text(g[k]['gain'], g[k]['ci95'], '+.1f' if 'frechet' in k else '+.3f')} ({g[k]['reading']})"
-            for k in COMPARED) + " |")
     body = f"""
 The assignment's recipe at lr {lr:g} (the baseline: p3_recipe's runs at that rate), and each change alone, {epochs}
 epochs, seeds {SEEDS}. Last epoch, mean over the seeds with its 95 % Student-t interval (columns as in
@@ -72,7 +59,7 @@ epochs, seeds {SEEDS}. Last epoch, mean over the seeds with its 95 % Student-t i
 Each change's gain at the last epoch, paired by seed, 95 % Student-t interval over the {len(SEEDS)} seeds (a lower
 Fréchet distance is better; D's accuracies near 0.5 mean a confused D):
 
-{chr(10).join(rows)}
+{common.gains_table(gains, COMPARED, lambda k: '+.1f' if 'frechet' in k else '+.3f')}
 
 ![conditioning, D's accuracies and spread per epoch]({NAME}.png)
 """

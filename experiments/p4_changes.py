@@ -10,14 +10,12 @@ interval over the 3 seeds.
 
 Usage:  python experiments/p4_changes.py [--fast]   (after experiments/p4_imputer.py with the same --fast and --out)
 """
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
 import common
-import hw4lib
 from common import SEEDS
 from p4_imputer import KEYS, figure, last, table, train
 
@@ -32,13 +30,7 @@ COMPARED = ["label_consistency", "centre_mse", "specks_per_image"]
 def main():
     args = common.arguments(__doc__)
     start = time.time()
-    source = Path(args.out) / "p4_imputer.json"
-    if not source.exists():
-        raise SystemExit(f"{source} is missing: run `python experiments/p4_imputer.py"
-                         f"{' --fast' if args.fast else ''} --out {args.out}` first (its runs are the baseline).")
-    imputer = json.loads(source.read_text())
-    if imputer["fast"] != args.fast:
-        raise SystemExit(f"{source} is from a {'FAST' if imputer['fast'] else 'full'} run; rerun it in this mode.")
+    imputer = common.earlier(args, "p4_imputer", "its runs are the baseline")
     epochs = imputer["epochs"]
     baseline = sorted([r for r in imputer["runs"] if (r["reading"], r["lam"]) == (BASE["reading"], BASE["lam"])],
                       key=lambda r: r["seed"])
@@ -51,11 +43,6 @@ def main():
                                 else "lower") for k in COMPARED} for c in CHANGES}
     Path(args.out).mkdir(parents=True, exist_ok=True)
     figure(groups, Path(args.out) / f"{NAME}.png", "each change alone: label consistency per epoch, per seed")
-    rows = ["| change | " + " | ".join(f"gain in {k}" for k in COMPARED) + " |", "|" + "---|" * (len(COMPARED) + 1)]
-    for c, g in gains.items():
-        rows.append(f"| {c} | " + " | ".join(
-            f"{hw4lib.ci_text(g[k]['gain'], g[k]['ci95'], '+.4f' if 'mse' in k else '+.3f')} ({g[k]['reading']})"
-            for k in COMPARED) + " |")
     body = f"""
 The assignment's setup (penalty summed over the patch, lambda = 0.1) and each change, {epochs} epochs, seeds
 {SEEDS}; last epoch, mean over the seeds with its 95 % Student-t interval (columns as in [p4_imputer](p4_imputer.md)):
@@ -65,7 +52,7 @@ The assignment's setup (penalty summed over the patch, lambda = 0.1) and each ch
 Each change's gain at the last epoch, paired by seed (95 % Student-t interval over the {len(SEEDS)} seeds; lower MSE
 and fewer specks are better):
 
-{chr(10).join(rows)}
+{common.gains_table(gains, COMPARED, lambda k: '+.4f' if 'mse' in k else '+.3f')}
 
 ![label consistency per epoch]({NAME}.png)
 """
