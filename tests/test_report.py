@@ -238,7 +238,7 @@ def test_evidence_paragraphs_quote_the_linked_reports(nb):
     for n in (3, 4):
         [evidence] = [m for m in markdown if f'<a id="p{n}-evidence"></a>' in m]
         links = re.findall(r"\]\((results/experiments/\w+\.md)\)", evidence)
-        assert len(links) == 2, links
+        assert links, f"problem {n}: the Evidence paragraph links no report"
         reports = "\n".join((ROOT / link).read_text() for link in links)
         for number in re.findall(r"(?<![\w.])[+-]?\d+\.\d+(?![\w.])", evidence):
             assert number in reports, f"problem {n}: {number} is in no linked report"
