@@ -243,6 +243,28 @@ def show_grid(images, nrow, ax=None, title=None, row_labels=None):
     return ax
 
 
+def plot_curves(curves, ylabel, title, lines=(), ax=None, ylim=(0, 1), colors=None):
+    """One line per named curve (its value after epoch 1, 2, ...; `colors` in order, else matplotlib's cycle) and
+    `lines`: (value, line style, label) of horizontal reference lines. Returns the axes."""
+    import matplotlib.pyplot as plt
+    ax = ax or plt.subplots(figsize=(7.5, 4))[1]
+    for k, (name, curve) in enumerate(curves.items()):
+        ax.plot(range(1, len(curve) + 1), curve, "o-", ms=3, label=name, color=colors[k] if colors else None)
+    for value, style, label in lines:
+        ax.axhline(value, color="gray", ls=style, label=label)
+    ax.set(xlabel="epoch", ylabel=ylabel, ylim=ylim, title=title)
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.legend(fontsize=8)
+    return ax
+
+
+def scalars(record):
+    """A record (dict) or history (list of them) without its per-sample arrays, for JSON."""
+    if isinstance(record, list):
+        return [scalars(r) for r in record]
+    return {k: v for k, v in record.items() if not isinstance(v, np.ndarray)}
+
+
 # ----------------------------------------------------------------------------- the digit classifier
 class DigitNet(nn.Module):
     """Two conv layers and one hidden layer; `features` is the 128-d penultimate layer."""
