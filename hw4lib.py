@@ -284,29 +284,13 @@ class DigitNet(nn.Module):
         return self.out(self.features(x))
 
 
-class DigitMLP(nn.Module):
-    """A second judge of another architecture: 784 -> 256 -> 128 (features) -> 10, fully connected, ReLU."""
-
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
-                                nn.Dropout(0.2))
-        self.out = nn.Linear(128, 10)
-
-    def features(self, x):           # x: B x 28 x 28 in [0, 1]
-        return self.fc(x)
-
-    def forward(self, x):
-        return self.out(self.features(x))
-
-
-def train_digit_classifier(x, y, epochs, seed, device, net_class=DigitNet):
-    """A net_class (DigitNet or DigitMLP) trained with Adam (1e-3, minibatches of 128) on images x (N x 28 x 28 in
+def train_digit_classifier(x, y, epochs, seed, device):
+    """A DigitNet trained with Adam (1e-3, minibatches of 128) on images x (N x 28 x 28 in
     [0, 1]) and labels y; seeded with `seed` inside a forked random state, so the caller's random streams are left
     as they were."""
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
-        net = net_class().to(device)
+        net = DigitNet().to(device)
         opt = torch.optim.Adam(net.parameters(), 1e-3)
         for _ in range(epochs):
             for idx in torch.randperm(len(x)).split(128):
@@ -406,24 +390,19 @@ def paired_t_interval(without, with_it, level=0.95):
     return t_interval(np.asarray(with_it, np.float64) - np.asarray(without, np.float64), level)
 
 
+def equal_error_rate(y, prob):
+    """The error rate where false accepts (labels 0 called 1) and false rejects are equally frequent (from the ROC)."""
+    from sklearn.metrics import roc_curve
+    fpr, tpr, _ = roc_curve(y, prob, drop_intermediate=False)
+    i = np.argmin(np.abs(fpr - (1 - tpr)))
+    return float((fpr[i] + 1 - tpr[i]) / 2)
+
+
 def wilson_interval(k, n, level=0.95):
     """Share k / n and its Wilson score interval (a proportion of n independent trials), from scipy."""
     from scipy import stats
     ci = stats.binomtest(int(k), int(n)).proportion_ci(level, method="wilson")
     return float(k / n), [float(ci.low), float(ci.high)]
-
-
-def group_bootstrap(stat, groups, n_boot=1000, seed=0, level=0.95):
-    """stat(item indices) on all items, and its percentile bootstrap interval when whole groups of items are
-    resampled with replacement (e.g. every test pair anchored on one speaker: speakers, not pairs, are the
-    independent units of a verification test)."""
-    groups = np.asarray(groups)
-    members = [np.flatnonzero(groups == g) for g in np.unique(groups)]
-    rng = np.random.default_rng(seed)
-    values = [stat(np.concatenate([members[i] for i in rng.integers(0, len(members), len(members))]))
-              for _ in range(n_boot)]
-    lo, hi = np.quantile(values, [0.5 - level / 2, 0.5 + level / 2])
-    return float(stat(np.arange(len(groups)))), [float(lo), float(hi)]
 
 
 def excludes(interval, value=0.0):
@@ -455,16 +434,6 @@ def notebook_cells(notebook, *tags):
     nb = json.loads(Path(notebook).read_text())
     return ["".join(c["source"]) for c in nb["cells"]
             if c["cell_type"] == "code" and set(c["metadata"].get("tags", [])) & set(tags)]
-
-
-def part_notebook(notebook, out, tags, skip=()):
-    """Write to `out` a notebook of the code cells of `notebook` that carry any of `tags` and none of `skip`,
-    in order and without outputs: one part of the notebook to run on its own (with papermill)."""
-    nb = json.loads(Path(notebook).read_text())
-    nb["cells"] = [dict(c, outputs=[], execution_count=None) for c in nb["cells"] if c["cell_type"] == "code"
-                   and set(c["metadata"].get("tags", [])) & set(tags) and not set(c["metadata"].get("tags", [])) & set(skip)]
-    Path(out).write_text(json.dumps(nb))
-    return out
 
 
 def notebook_definitions(notebook, *parts, **params):

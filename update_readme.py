@@ -1,7 +1,7 @@
 """Write README.md from README.template.md, filling its {{placeholders}} from the committed results: the run's
-machine and times (results/metrics.json), the summary table the notebook writes (results/summary.md) and the
-effects table (results/p2_effects.md) with the sentences under it. run.sh calls it after the notebook; run it by
-hand after p2_effects.py. --check: exit 1 if README.md is not what the template and results give.
+machine, times and headline numbers (results/metrics.json), the table of experiments (results/experiments/*.json)
+and the effects table of experiments/p2_effects with the sentences under it. run.sh calls it after the notebook; run
+it by hand after an experiment. --check: exit 1 if README.md is not what the template and results give.
 
 Usage:  python update_readme.py [--check]
 """
@@ -19,7 +19,7 @@ def table_of(path, header):
 
 
 def effects_values():
-    table = table_of("results/p2_effects.md", "| effect |")
+    table = table_of("results/experiments/p2_effects.md", "| effect |").split("\n\n")[0]
     rows = [[c.strip() for c in row.strip("|").split("|")] for row in table.splitlines()[2:]]
     lowest = {r[0]: float(r[3].split("(")[1].rstrip(")")) for r in rows}      # chosen abs rho, lowest seed
     isolated = [r for r in rows if lowest[r[0]] >= 0.95]
@@ -42,8 +42,17 @@ def ci(g, fmt="+.3f"):
 
 
 def experiments_table():
-    r, c, i, k = (experiment(n) for n in ("p3_recipe", "p3_changes", "p4_imputer", "p4_changes"))
+    a, b, e, r, c, i, k = (experiment(n) for n in ("p1_ablation", "p2_beta", "p2_effects", "p3_recipe", "p3_changes",
+                                                   "p4_imputer", "p4_changes"))
     rows = [
+        ("p1_ablation", "Does each addition to the Siamese recipe earn its place?", a, lambda: "; ".join(
+            f"{t}: " + ", ".join(f"{name} {ci(g)}" for name, g in gains.items()) for t, gains in a["gains"].items())
+            + " (gain in test accuracy)"),
+        ("p2_beta", "β = 4 against β = 1?", b, lambda: (
+            f"|ρ| of the chosen dimension {ci(b['gains']['rho_chosen'])}, test ELBO {ci(b['gains']['test_elbo'], '+.1f')}"
+            " (β 4 minus β 1)")),
+        ("p2_effects", "Does the recipe find effects it has never seen?", e, lambda: (
+            f"{len(e['effects'])} effects x 3 seeds; table below")),
         ("p3_recipe", "Does the recipe as written train, at which learning rate and dropout?", r, lambda: (
             "; ".join(f"{name}: {last['conditioning_ema'].split(' (')[0]}" for name, last in r["last_epoch"].items())
             + f" (conditioning of G's weight average after {r['epochs']} epochs); chosen lr {r['chosen_rate']:g}; the "
@@ -54,7 +63,7 @@ def experiments_table():
         ("p4_imputer", "Penalty as a sum or a mean over the patch?", i, lambda: (
             "; ".join(f"{reading}: λ = 0.1 over λ = 0 {ci(g['0.1 over 0'])}, λ = 10 over λ = 0 {ci(g['10 over 0'])}"
                       for reading, g in i["gains"].items()) + f" (labels kept, {i['epochs']} epochs)")),
-        ("p4_changes", "What does each change of the kept imputer add?", k, lambda: (
+        ("p4_changes", "What does each change to the imputer add?", k, lambda: (
             "; ".join(f"{name}: {ci(g['label_consistency'])}" for name, g in k["gains"].items())
             + f" (labels kept, {k['epochs']} epochs)"))]
     return "| experiment | question | minutes | headline (95 % intervals over 3 seeds) |\n|---|---|---|---|\n" + "\n".join(
@@ -62,24 +71,38 @@ def experiments_table():
         f"| `experiments/{n}.py` | {q} | - | not run in full yet |" for n, q, d, h in rows)
 
 
+def interval(m, key, fmt=".3f"):
+    return f"{m[key]:{fmt}} [{m[key + '_ci95'][0]:{fmt}}, {m[key + '_ci95'][1]:{fmt}}]"
+
+
+def summary_table(m):
+    rows = [
+        ("1 speaker verification", f"accuracy {interval(m, 'p1_librispeech_ensemble')} on {m['p1_test_speakers']} "
+         f"LibriSpeech speakers (AUC {m['p1_librispeech_auc']:.3f}), {interval(m, 'p1_commonvoice_ensemble')} on "
+         f"{m['p1_commonvoice_speakers']} Common Voice speakers (mean of {m['p1_seeds']} seeds)",
+         "about 70 % test accuracy, on the course's own data (50 training / 20 test speakers)"),
+        ("2 β-VAE", f"K = {m['p2_K']}; the rule picks " + ", ".join(f"z{d}" for d in m["p2_effect_dims"])
+         + f" on {m['p2_seeds']} seeds; |Spearman ρ| with the true strength {m['p2_rho_chosen_mean']:.3f} "
+         f"(lowest {m['p2_rho_chosen_min']:.3f})", "traversals of \"similar-looking\" sevens with a \"gradually changing effect\""),
+        ("3 conditional GAN", f"conditioning {interval(m, 'p3_conditioning')} of 1,000 samples, Fréchet "
+         f"{m['p3_frechet_ratio']:.1f} x the floor, D right on {m['p3_d_real_acc']:.2f} of real pairs and "
+         f"{m['p3_d_fake_acc']:.2f} of fakes after {m['p3_epochs']} epochs",
+         "\"ten examples per class in a row\" and D's accuracy on real and fake per epoch"),
+        ("4 imputation GAN", "labels kept: " + ", ".join(f"λ = {lam} {interval(m, f'p4_lc_{lam}')}" for lam in ("0", "0.1", "10"))
+         + f" ({m['p4_epochs']} epochs each)", "λ = 0.1 gives a \"less conditioned\" example, λ = 10 a conditioned one")]
+    return "| problem | this notebook | the assignment |\n|---|---|---|\n" + "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows)
+
+
 def values():
     m = json.loads((ROOT / "results" / "metrics.json").read_text())
-    s = m["seconds"]
-    parts = {"mnist": "reading MNIST", "classifiers": "the two digit classifiers", "p1": "problem 1", "p2": "problem 2",
+    parts = {"mnist": "reading MNIST", "p1": "problem 1", "p2": "problem 2", "classifier": "the digit classifier",
              "p3": "problem 3", "p4": "problem 4"}
-    return {"machine": m["machine"], "threads": m["threads"], "total_seconds": f"{round(s['total']):,}",
-            "total_minutes": f"{s['total'] / 60:.1f}",
-            "part_seconds": ", ".join(f"{name} {s[key]:.0f} s" for key, name in parts.items() if key in s),
-            "summary_table": table_of("results/summary.md", "| problem |"), **effects_values(),
-            "mnist_specks": f"{m['mnist_specks_per_image']:.2f}", "p3_specks": f"{m['p3']['specks_per_image']:.2f}",
-            "p3_raw_specks": f"{m['p3']['raw_g']['specks_per_image']:.2f}", "p3_epochs": m["p3"]["epochs"],
-            "p3_lr": f"{m['p3']['lr']:g}", "p3_collapse_lr": f"{m['p3']['collapse']['lr']:g}",
-            "p3_flat": "its curves flat" if m["p3"]["flat"] else "its curves not yet flat",
-            "p4_lambda_epochs": m["p4"]["assignment_d"]["10"]["epochs"], "p4_epochs": m["p4"]["kept"]["epochs"],
-            "p4_flat": "flat" if m["p4"]["kept"]["flat"] else "not yet flat",
-            "experiments_table": experiments_table(),
-            "p4_ceiling": f"{m['p4']['ceiling']['most_likely_digit']:.3f}",
-            "p4_faithful": f"{m['p4']['ceiling']['faithful_sampler']:.3f}"}
+    return {"machine": m["machine"], "threads": m["threads"], "total_seconds": f"{round(m['seconds_total']):,}",
+            "total_minutes": f"{m['seconds_total'] / 60:.1f}",
+            "part_seconds": ", ".join(f"{name} {m['seconds_' + key]:.0f} s" for key, name in parts.items()),
+            "summary_table": summary_table(m), **effects_values(), "experiments_table": experiments_table(),
+            "mnist_specks": f"{m['mnist_specks']:.2f}", "p3_specks": f"{m['p3_specks']:.2f}",
+            "p3_epochs": m["p3_epochs"], "p4_epochs": m["p4_epochs"]}
 
 
 def readme():

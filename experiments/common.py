@@ -22,15 +22,21 @@ import torch  # noqa: E402
 NOTEBOOK = ROOT / "homework4.ipynb"
 OUT_DIR = ROOT / "results" / "experiments"
 DEFAULT_MNIST = ROOT.parent / "shared" / "datasets" / "mnist"
+DEFAULT_DATA = ROOT / "data"
 SEEDS = [0, 1, 2]
 
 
-def arguments(doc):
-    """--fast, --mnist DIR, --out DIR (default results/experiments), --workers N."""
+def arguments(doc, more=None):
+    """--fast, --mnist DIR, --data DIR, --out DIR (default results/experiments), --workers N, and what more(parser)
+    adds."""
     p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    if more:
+        more(p)
     p.add_argument("--fast", action="store_true", help="tiny epochs and subsets (the tests run this)")
     p.add_argument("--mnist", default=os.environ.get("HW4_MNIST", str(DEFAULT_MNIST)),
                    help="folder of the four MNIST IDX .gz files (default ../shared/datasets/mnist)")
+    p.add_argument("--data", default=os.environ.get("HW4_DATA", str(DEFAULT_DATA)),
+                   help="folder of the notebook's data files, as hw4data.py builds them (default data/)")
     p.add_argument("--out", default=str(OUT_DIR), help="folder for NAME.md, NAME.json and figures")
     p.add_argument("--workers", type=int, default=min(2, len(os.sched_getaffinity(0))),
                    help="worker processes, one thread each (default: the cores, at most 2)")
@@ -52,7 +58,7 @@ def _init(fast, mnist, parts, judge_path):
     os.chdir(ROOT)
     nb = definitions(fast, mnist, *parts)
     torch.set_num_threads(1)
-    CTX.update(nb=nb, judge=torch.load(judge_path, weights_only=False).to(nb["DEVICE"]).eval())
+    CTX.update(nb=nb, judge=judge_path and torch.load(judge_path, weights_only=False).to(nb["DEVICE"]).eval())
     for split in ("train", "test"):
         CTX[f"{split}_x"], CTX[f"{split}_y"] = hw4lib.mnist(mnist, split)
 
@@ -61,20 +67,24 @@ class Runner:
     """`with Runner(args, parts) as run: results = run(job_fn, jobs)`: job_fn(job) for every job (a dict), in
     `args.workers` one-thread worker processes whose CTX holds the notebook's definitions of `parts`, MNIST and the
     judge (the notebook's DigitNet: the whole training set, 3 epochs, seed 0; FAST: 2,000 images, 1 epoch), trained
-    once per machine and kept in the temporary folder. Results come back in the order of `jobs`, with a line printed as each job ends."""
+    once per machine and kept in the temporary folder; use_judge=False: none). Results come back in the order of `jobs`,
+    with a line printed as each job ends."""
 
-    def __init__(self, args, parts):
+    def __init__(self, args, parts, use_judge=True):
         self.args, self.parts, self.start = args, parts, time.time()
         self.nb = definitions(args.fast, args.mnist, *parts)
         self.judge_path = Path(tempfile.gettempdir()) / f"hw4-judge-{'fast' if args.fast else 'full'}.pt"
-        if not self.judge_path.exists():      # trained once per machine: the same seed gives the same judge
+        if not use_judge:
+            self.judge_path = self.judge = None
+        elif not self.judge_path.exists():      # trained once per machine: the same seed gives the same judge
             x, y = hw4lib.mnist(args.mnist, "train")
             n_fit = 2000 if args.fast else len(x)
             judge = hw4lib.train_digit_classifier(x[:n_fit], y[:n_fit], epochs=1 if args.fast else 3,
                                                   seed=self.nb["SEED"], device=self.nb["DEVICE"])
             torch.save(judge.cpu(), self.judge_path.with_suffix(".part"))
             self.judge_path.with_suffix(".part").rename(self.judge_path)
-        self.judge = torch.load(self.judge_path, weights_only=False).to(self.nb["DEVICE"]).eval()
+        if use_judge:
+            self.judge = torch.load(self.judge_path, weights_only=False).to(self.nb["DEVICE"]).eval()
 
     def __enter__(self):
         self.pool = mp.get_context("spawn").Pool(self.args.workers, _init, (self.args.fast, self.args.mnist,

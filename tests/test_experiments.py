@@ -5,15 +5,19 @@ import os
 import subprocess
 import sys
 
+import pickle
+import re
+
+import numpy as np
 import pytest
 
 from conftest import ROOT, SOURCES
 
 
-def run(name, out, *extra):
+def run(name, out, *extra, data=None):
     return subprocess.run([sys.executable, str(ROOT / "experiments" / f"{name}.py"), "--fast", "--out", str(out),
-                           "--mnist", str(SOURCES / "mnist"), *extra], capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "TMPDIR": str(out)})
+                           "--mnist", str(SOURCES / "mnist"), *(["--data", str(data)] if data else []), *extra],
+                          capture_output=True, text=True, timeout=900, env={**os.environ, "TMPDIR": str(out)})
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +63,48 @@ def test_p4_experiments(out):
     assert len(data["gains"]) == 5 and len(data["runs"]) == 5 * 3
     ms = [r for r in data["runs"] if r["name"] == "mode-seeking (w 0.02)"]
     assert len(ms) == 3 and all(r["ms_weight"] == 0.02 for r in ms)
+
+
+def test_p1_ablation(out, built):
+    result = run("p1_ablation", out, data=built)
+    assert result.returncode == 0, result.stderr[-2000:]
+    data, text = _report(out, "p1_ablation")
+    assert len(data["runs"]) == 4 * len(data["seeds"]) * len(data["folds"])
+    assert set(data["gains"]) == {"LibriSpeech", "Common Voice"}
+    assert set(data["gains"]["LibriSpeech"]) == {"the frame layer", "the AM-softmax term", "crops and time masks",
+                                                 "calibration", "the five-model ensemble"}
+    assert all(0.5 < v <= 1 for v in data["rows"]["LibriSpeech"]["the recipe"])
+
+
+def test_p2_experiments(out, built):
+    result = run("p2_beta", out, data=built)
+    assert result.returncode == 0, result.stderr[-2000:]
+    data, _ = _report(out, "p2_beta")
+    assert len(data["runs"]) == 6 and set(data["gains"]) == {"ks_chosen", "rho_chosen", "rho_best", "r2_all", "test_elbo"}
+    assert all(r["rho_best"] >= r["rho_chosen"] for r in data["runs"])
+    result = run("p2_effects", out, "--effects", "rotation,frame (the stand-in)")
+    assert result.returncode == 0, result.stderr[-2000:]
+    data, text = _report(out, "p2_effects")
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    assert rows[0].startswith("| effect | acts on |") and len(rows) == 3
+    number = r"\d\.\d{3} \(\d\.\d{3}\)"
+    for row, name in zip(rows[1:], ("rotation", r"frame \(the stand-in\)")):
+        assert re.fullmatch(rf"\| {name} \| \w+ \| {number} \| {number} \| -?\d\.\d{{3}} \| \d of 3 \|", row), row
+
+
+def test_p2_effects_keep_the_builders_format(sources, tmp_path):
+    sys.path.insert(0, str(ROOT / "experiments"))
+    import p2_effects
+    p2_effects.make_data("corner spot", sources / "mnist", tmp_path)
+    truth = np.load(tmp_path / "poor_sevens_truth.npz")
+    for name, n in (("tr7", 6265), ("te7", 1028)):
+        with open(tmp_path / f"{name}.pkl", "rb") as f:
+            images = pickle.load(f)
+        assert images.shape == (n, 28, 28) and images.dtype == np.uint8
+        assert truth[f"{name}_a"].shape == (n,)
+        assert str(truth[f"{name}_sha256"]) == p2_effects.hw4data.sha256(tmp_path / f"{name}.pkl")
+
+
+def test_an_unknown_effect_is_refused(out):
+    result = run("p2_effects", out / "refused", "--effects", "sparkle")
+    assert result.returncode != 0 and "unknown effect" in result.stderr and "corner spot" in result.stderr

@@ -146,8 +146,7 @@ def test_notebook_cells_by_tag():
     assert p1 and not set(p1) & set(hw4lib.notebook_cells(NOTEBOOK, "p2"))
 
 
-def test_timed_adds_up_and_part_notebook_keeps_the_chosen_cells(tmp_path, monkeypatch):
-    import json
+def test_timed_adds_up(monkeypatch):
     clock = iter([10.0, 10.25, 20.0, 20.5])                 # two blocks of 0.25 s and 0.5 s on a fake clock
     monkeypatch.setattr(hw4lib.time, "time", lambda: next(clock))
     store = {}
@@ -155,12 +154,6 @@ def test_timed_adds_up_and_part_notebook_keeps_the_chosen_cells(tmp_path, monkey
         with hw4lib.timed(store, "work"):
             pass
     assert store["work"] == 0.75
-    monkeypatch.undo()
-    out = hw4lib.part_notebook(NOTEBOOK, tmp_path / "p2.ipynb", ("setup", "p2"), skip=("judge",))
-    cells = json.loads(out.read_text())["cells"]
-    tags = [set(c["metadata"]["tags"]) for c in cells]
-    assert all(t & {"setup", "p2"} and "judge" not in t for t in tags) and any("p2" in t for t in tags)
-    assert all(c["outputs"] == [] and c["execution_count"] is None for c in cells)
 
 
 def test_mnist_as_tensors(sources):
@@ -197,17 +190,6 @@ def test_intervals_against_scipy_and_by_hand():
     assert hw4lib.wilson_interval(0, 50)[1][0] == 0.0
     assert hw4lib.excludes([0.01, 0.03]) and hw4lib.excludes([-0.3, -0.1]) and not hw4lib.excludes([-0.01, 0.02])
     assert hw4lib.excludes([0.2, 0.3], 0.1) and not hw4lib.excludes([0.05, 0.3], 0.1)
-
-
-def test_group_bootstrap_resamples_whole_groups():
-    groups = np.repeat(np.arange(10), 50)                           # 10 speakers x 50 pairs each
-    score = np.repeat(np.arange(10) % 2, 50).astype(float)          # half the speakers always right, half never
-    mean, (lo, hi) = hw4lib.group_bootstrap(lambda i: score[i].mean(), groups, n_boot=500)
-    assert mean == 0.5
-    # speakers are the units: the interval is that of a share of 10, not of 500 independent pairs
-    assert lo < 0.5 - 0.2 and hi > 0.5 + 0.2
-    same = np.ones(500)
-    assert hw4lib.group_bootstrap(lambda i: same[i].mean(), groups, n_boot=50) == (1.0, [1.0, 1.0])
 
 
 def test_ci_text_and_markdown_table_by_hand():

@@ -1,4 +1,6 @@
 """Problem 3: the notebook's definitions (no training), and the FAST run's outputs."""
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -81,13 +83,13 @@ class _Reader(torch.nn.Module):
 def test_score_generator_by_hand(nb):
     """_Brightness's samples, read back by _Reader: every class right but 3."""
     real = torch.randn(1000, 2, dtype=torch.float64)
-    samples, s = nb["score_generator"](_Brightness(), 1.0, _Reader(), real, seed=0, judge_mlp=_Reader())
+    samples, s = nb["score_generator"](_Brightness(), 1.0, _Reader(), real, seed=0, details=True)
     assert samples.shape == (1000, 28, 28) and samples.min() >= 0 and samples.max() <= 1
-    assert s["conditioning_accuracy"] == pytest.approx(0.9) and s["conditioning_accuracy_mlp"] == pytest.approx(0.9)
-    assert s["per_class_accuracy"] == s["per_class_accuracy_mlp"] == [1.0] * 3 + [0.0] + [1.0] * 6
+    assert s["conditioning_accuracy"] == pytest.approx(0.9)
+    assert s["per_class_accuracy"] == [1.0] * 3 + [0.0] + [1.0] * 6
     assert s["correct"].shape == (1000,) and s["correct"].sum() == 900
     assert s["specks_per_image"] > 0 and s["pixel_std"] > 0          # the lone bright pixel, which varies with the label
-    _, per_epoch = nb["score_generator"](_Brightness(), 1.0, _Reader(), real, seed=0)     # without the second judge
+    _, per_epoch = nb["score_generator"](_Brightness(), 1.0, _Reader(), real, seed=0)     # per epoch: no details
     assert set(per_epoch) == {"conditioning_accuracy", "correct", "frechet", "pixel_std"}
     assert per_epoch["frechet"] == s["frechet"] and per_epoch["conditioning_accuracy"] == s["conditioning_accuracy"]
 
@@ -162,19 +164,13 @@ def test_one_cgan_step_against_a_hand_computation(nb, r1_weight):
 
 
 def test_fast_run_outputs(fast_run):
-    metrics = fast_run["metrics"]
-    m = metrics["p3"]
-    assert len(m["per_class_accuracy"]) == len(m["per_class_accuracy_mlp"]) == 10
-    assert len(m["history"]) == m["epochs"] == 2 and m["lr"] == 5e-4 and not m["flat"]   # FAST: 2 epochs
-    assert {"conditioning", "conditioning_ema", "frechet", "frechet_ema", "spread", "label_use", "loss_d", "loss_g",
-            "d_real_acc", "d_fake_acc"} <= set(m["history"][0]) and 0 <= m["history"][0]["label_use"] <= 1
-    assert m["frechet"] > m["frechet_real_floor"] > 0          # 2 x 20 steps of training: far from real digits
-    assert m["frechet_ratio"] == pytest.approx(m["frechet"] / m["frechet_real_floor"])
-    assert metrics["mnist_specks_per_image"] < 0.01             # real digits have (almost) no stray specks
-    c = m["collapse"]
-    assert c["lr"] == 2e-4 and len(c["history"]) == c["epochs"] == 1
-    assert {"conditioning", "d_fake_acc", "spread"} <= set(c["history"][0])
-    assert {"conditioning_accuracy", "frechet", "specks_per_image"} <= set(m["raw_g"])
+    m = fast_run["metrics"]
+    assert m["p3_epochs"] == 2 and 0 <= m["p3_worst_digit"] <= 9 and m["p3_worst_digit_accuracy"] <= m["p3_conditioning"]
+    assert m["p3_frechet"] > m["p3_frechet_floor"] > 0         # 2 x 20 steps of training: far from real digits
+    assert m["mnist_specks"] < 0.01                             # real digits have (almost) no stray specks
+    curves = json.loads((fast_run["results"] / "curves.json").read_text())
+    assert len(curves["p3"]) == 2 and {"conditioning", "conditioning_ema", "frechet_ema", "label_use", "d_real_acc",
+                                       "d_fake_acc"} <= set(curves["p3"][0])
     f = np.load(fast_run["results"] / "p3_samples.npz")
     n = len(f["labels"])
     assert n >= 100 and f["images"].shape == (n, 28, 28) and f["images"].dtype == np.uint8

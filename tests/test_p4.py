@@ -55,14 +55,11 @@ def test_imputation_metrics_by_hand(nb):
     x[:3, 0, 0] = 1.0                                         # images 0-2 are class 1, 3-5 class 0; each a lone pixel
     y = torch.tensor([1, 1, 1, 0, 0, 0])
     truth = (x + 1) / 2
-    _, draws, labels, m = nb["imputation_metrics"](_Copy(x), x, truth, y, _Oracle(), n_draws=3)
-    assert m["centre_mse"] == 0 and m["outside_mse"] == 0 and m["diversity"] == 0
-    assert m["label_consistency"] == m["label_consistency_draws"] == 1.0 and draws.shape == (3, 6, 28, 28)
-    assert m["specks_per_image"] == 0.5                       # the lone bright pixel of images 0-2
-    _, _, _, m = nb["imputation_metrics"](_Copy(x, noisy=True), x, truth, 1 - y, _Oracle(), n_draws=3)
-    assert m["diversity"] > 0 and m["centre_mse"] > 0 and m["label_consistency"] == 0.0
-    gen, draws, labels, m = nb["imputation_metrics"](_Copy(x), x, truth, y, _Oracle())              # per epoch: no draws
-    assert draws is None and labels is None and "diversity" not in m and m["label_consistency"] == 1.0
+    gen, m = nb["imputation_metrics"](_Copy(x), x, truth, y, _Oracle())
+    assert m["centre_mse"] == 0 and m["outside_mse"] == 0 and m["label_consistency"] == 1.0
+    assert m["specks_per_image"] == 0.5 and torch.equal(gen, truth)     # the lone bright pixel of images 0-2
+    _, m = nb["imputation_metrics"](_Copy(x, noisy=True), x, truth, 1 - y, _Oracle())
+    assert m["centre_mse"] > 0 and m["label_consistency"] == 0.0 and m["correct"].tolist() == [False] * 6
 
 
 def test_patch_penalty_readings(nb):
@@ -115,18 +112,11 @@ def test_each_fakes_l1_target_is_the_image_its_patch_came_from(nb, ms_weight):
 
 
 def test_fast_run_outputs(fast_run):
-    m = fast_run["metrics"]["p4"]
-    keys = {"centre_mse", "outside_mse", "label_consistency", "label_consistency_ci95", "specks_per_image"}
-    assert set(m["assignment_d"]) == {"0", "0.1", "10"} and m["reading"] == "sum"
-    assert all(keys <= set(run) for run in m["assignment_d"].values())
-    assert len({run["epochs"] for run in m["assignment_d"].values()}) == 1          # every lambda trained as long
-    assert keys <= set(m["kept"]) and m["kept"]["epochs"] == len(m["kept"]["history"])
-    assert m["kept"]["recipe"]["matching_aware"] and m["kept"]["recipe"]["recon_weight"] > 0
-    assert len(m["ambiguous_test_index"]) == 8
-    c = m["ceiling"]
-    assert 0.1 < c["faithful_sampler"] <= 1 and c["most_likely_digit_ci95"][0] <= c["most_likely_digit"]
+    m = fast_run["metrics"]
+    assert m["p4_reading"] == "sum" and m["p4_epochs"] == 2
+    for lam in ("0", "0.1", "10"):
+        lo, hi = m[f"p4_lc_{lam}_ci95"]
+        assert 0 <= lo < hi <= 1 and m[f"p4_centre_mse_{lam}"] > 0 and m[f"p4_specks_{lam}"] >= 0
     f = np.load(fast_run["results"] / "p4_completions.npz")
-    n = len(f["test_index"])
-    assert f["gen_0.1"].shape == f["gen_10"].shape == f["gen_kept"].shape == (n, 28, 28)
-    assert f["gen_0"].dtype == np.uint8
-    assert f["gen_kept_draws"].shape == (3, n, 28, 28) and f["test_index"].tolist() == list(range(n))
+    assert f["lambda_0.1"].shape == f["lambda_10"].shape == f["lambda_0"].shape == (200, 28, 28)
+    assert f["lambda_0"].dtype == np.uint8

@@ -1,0 +1,139 @@
+"""Problem 1: does each addition to the Siamese recipe earn its place, on either test set?
+
+Three variants of the notebook's train_siamese each leave one addition out (the frame layer, the AM-softmax term,
+crops with time masks) and train whole ensembles exactly as the notebook does: five models, one per held-out fold, for
+the seeds 0, 1 and 2. The recipe itself is trained the same way. Two more additions need no retraining: calibration
+(the recipe's ensemble with w and b as trained) and the ensemble (its models alone, mean of the five). Scores: test
+accuracy at p = 0.5, mean over 5 draws of the test pairs, on LibriSpeech (tes.pkl) and Common Voice (tes_cv.pkl). A
+gain is with minus without, paired by seed, with a 95 % Student-t interval over the 3 seeds.
+
+Usage:  python experiments/p1_ablation.py [--fast] [--data DIR]
+"""
+import time
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import torch
+
+import common
+import hw4lib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+NAME = "p1_ablation"
+VARIANTS = {"the recipe": {}, "without the frame layer": dict(frame_channels=0),
+            "without the AM-softmax term": dict(am_softmax=False), "without crops and time masks": dict(crops=False)}
+TEST_SETS = {"LibriSpeech": "tes", "Common Voice": "tes_cv"}
+
+
+def spectrograms(data):
+    """trs, tes and tes_cv as the notebook's spectrograms, computed once per worker."""
+    if "S" not in common.CTX:
+        nb = common.CTX["nb"]
+        common.CTX["S"] = {name: nb["spectrograms"](hw4lib.speech_file(Path(data) / f"{name}.pkl", min_speakers=n),
+                                                    nb["DEVICE"]) for name, n in (("trs", 10), ("tes", 2), ("tes_cv", 2))}
+    return common.CTX["S"]
+
+
+def train(job):
+    """One model of one ensemble: job = dict(variant, seed, fold, epochs, data) -> its test embeddings and w, b."""
+    nb, S, start = common.CTX["nb"], spectrograms(job["data"]), time.time()
+    model, _ = nb["train_siamese"](S["trs"], job["seed"], job["fold"], job["epochs"], **VARIANTS[job["variant"]])
+    return {**job, "wb": model.wb(), "uncalibrated": model.uncalibrated, "best_epoch": model.best_epoch,
+            "embeddings": {name: nb["embed"](model, S[name]).numpy() for name in TEST_SETS.values()},
+            "seconds": time.time() - start}
+
+
+class Member:
+    """What the notebook's evaluate reads of a trained model: w and b, calibrated and as trained."""
+
+    def __init__(self, result):
+        self.calibrated, self.uncalibrated = tuple(result["wb"]), tuple(result["uncalibrated"])
+
+    def wb(self):
+        return self.calibrated
+
+
+def scores(nb, results, seeds):
+    """test set -> row -> accuracy per seed: each variant's ensemble, and for the recipe its models alone and its
+    ensemble with w and b as trained."""
+    out = {}
+    for test_set, name in TEST_SETS.items():
+        rows = {}
+        for seed in seeds:
+            for variant in VARIANTS:
+                runs = [r for r in results if (r["variant"], r["seed"]) == (variant, seed)]
+                members, E = [Member(r) for r in runs], [torch.from_numpy(r["embeddings"][name]) for r in runs]
+                rows_of = np.empty(len(E[0]))                        # evaluate reads only how many rows S has
+                run = nb["evaluate"](members, rows_of, seed, embeddings=E)
+                rows.setdefault(variant, []).append(float(run["accs"].mean()))
+                if variant == "the recipe":
+                    rows.setdefault("the recipe, its models alone", []).append(run["single"])
+                    raw = nb["evaluate"](members, rows_of, seed, embeddings=E, calibrated=False)
+                    rows.setdefault("the recipe without calibration", []).append(float(raw["accs"].mean()))
+        out[test_set] = rows
+    return out
+
+
+ADDITIONS = {   # addition -> (the row without it, the row with it)
+    "the frame layer": ("without the frame layer", "the recipe"),
+    "the AM-softmax term": ("without the AM-softmax term", "the recipe"),
+    "crops and time masks": ("without crops and time masks", "the recipe"),
+    "calibration": ("the recipe without calibration", "the recipe"),
+    "the five-model ensemble": ("the recipe, its models alone", "the recipe"),
+}
+
+
+def figure(rows, path):
+    fig, axes = plt.subplots(1, len(rows), figsize=(14, 4), sharey=False)
+    for ax, (test_set, per_row) in zip(axes, rows.items()):
+        for i, (name, values) in enumerate(per_row.items()):
+            ax.plot([i] * len(values), values, "o", color="C0")
+            ax.plot([i - 0.25, i + 0.25], [np.mean(values)] * 2, color="k")
+        ax.set_xticks(range(len(per_row)), list(per_row), rotation=25, ha="right", fontsize=8)
+        ax.set(ylabel="test accuracy (one dot per seed)", title=test_set)
+    plt.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def main():
+    args = common.arguments(__doc__)
+    start = time.time()
+    with common.Runner(args, ["p1"], use_judge=False) as run:
+        nb = run.nb
+        seeds, folds, epochs = nb["P1_SEEDS"], nb["P1_FOLDS"], nb["P1_EPOCHS"]
+        results = run(train, [dict(variant=v, seed=s, fold=f, epochs=epochs, data=args.data)
+                              for v in VARIANTS for s in seeds for f in folds])
+    rows = scores(nb, results, seeds)
+    gains = {t: {a: common.gain(r[without], r[with_it]) for a, (without, with_it) in ADDITIONS.items()}
+             for t, r in rows.items()}
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    figure(rows, Path(args.out) / f"{NAME}.png")
+    table = "\n".join(["| row | " + " | ".join(f"accuracy on {t}" for t in rows) + " |", "|---|---|---|"] + [
+        f"| {name} | " + " | ".join(common.per_seed(rows[t][name]) for t in rows) + " |" for name in rows["LibriSpeech"]])
+    gain_table = "\n".join(["| addition | " + " | ".join(f"gain on {t}" for t in rows) + " |", "|---|---|---|"] + [
+        f"| {a} | " + " | ".join(f"{hw4lib.ci_text(gains[t][a]['gain'], gains[t][a]['ci95'], '+.3f')} ({gains[t][a]['reading']})" for t in rows) + " |"
+        for a in ADDITIONS])
+    body = f"""
+{len(VARIANTS)} recipes x {len(seeds)} seeds x {len(folds)} folds = {len(results)} models, {epochs} epochs each (the
+notebook's `train_siamese`, `evaluate` and settings). Test accuracy at p = 0.5: mean over the seeds [95 % Student-t
+interval] (per seed in brackets):
+
+{table}
+
+Each addition's gain, with minus without, paired by seed (95 % Student-t interval over the {len(seeds)} seeds):
+
+{gain_table}
+
+![test accuracy per seed]({NAME}.png)
+"""
+    data = {"seeds": seeds, "folds": folds, "epochs": epochs, "rows": rows, "gains": gains,
+            "runs": [{k: v for k, v in r.items() if k != "embeddings"} for r in results]}
+    common.write_report(NAME, args, "Problem 1: does each addition earn its place?", body, data, time.time() - start)
+
+
+if __name__ == "__main__":
+    main()
