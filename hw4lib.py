@@ -1,8 +1,8 @@
 """What homework4.ipynb needs but does not teach: the machine set-up, timing and progress lines,
-input checks with clear errors, MNIST as tensors, image grids, the digit classifier that scores
-the GANs of problems 3 and 4, the Frechet distance, a stray-speck counter, the 95 % intervals of every
-comparison, and reading a notebook's cells by tag (for the tests and p2_effects.py). Every function takes what it uses as
-arguments.
+input checks with clear errors, MNIST as tensors, image grids and training curves, the digit classifier that
+scores the GANs of problems 3 and 4, the equal error rate, the Frechet distance, a stray-speck counter, the 95 %
+intervals of every comparison, and the notebook's definitions by tag (for the tests and experiments/). Every
+function takes what it uses as arguments.
 """
 import json
 import math
@@ -243,11 +243,13 @@ def show_grid(images, nrow, ax=None, title=None, row_labels=None):
     return ax
 
 
-def plot_curves(curves, ylabel, title, lines=(), ax=None, ylim=(0, 1), colors=None):
+def plot_curves(curves, ylabel, title, lines=(), ax=None, ylim=(0, 1), colors=None, log=False):
     """One line per named curve (its value after epoch 1, 2, ...; `colors` in order, else matplotlib's cycle) and
-    `lines`: (value, line style, label) of horizontal reference lines. Returns the axes."""
+    `lines`: (value, line style, label) of horizontal reference lines; log: a log-scale y axis. Returns the axes."""
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(7.5, 4))[1]
+    if log:
+        ax.set_yscale("log")            # before plotting: autoscaling then keeps the limits positive
     for k, (name, curve) in enumerate(curves.items()):
         ax.plot(range(1, len(curve) + 1), curve, "o-", ms=3, label=name, color=colors[k] if colors else None)
     for value, style, label in lines:

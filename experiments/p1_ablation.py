@@ -119,8 +119,9 @@ def main():
         for a in ADDITIONS])
     body = f"""
 {len(VARIANTS)} recipes x {len(seeds)} seeds x {len(folds)} folds = {len(results)} models, {epochs} epochs each (the
-notebook's `train_siamese`, `evaluate` and settings). Test accuracy at p = 0.5: mean over the seeds [95 % Student-t
-interval] (per seed in brackets):
+notebook's `train_siamese`, `evaluate` and settings; one thread per run, so "the recipe" can differ in the last digits
+from the notebook's two-thread run). Test accuracy at p = 0.5: mean over the seeds [95 % Student-t interval] (per
+seed in brackets):
 
 {table}
 

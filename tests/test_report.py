@@ -168,17 +168,26 @@ def test_readme_is_the_template_filled_from_the_committed_results():
     assert "{{" not in (ROOT / "README.md").read_text()
 
 
-ANSWERS = {   # problem -> every decimal number of its Answer, in order: 'key:fmt' from metrics.json, or a setting
-    1: [],
-    2: [],
-    3: [],
-    4: [],
+ANSWERS = {   # problem -> every number of its Answer, in order: 'key:fmt' from metrics.json, else a setting or the assignment's
+    1: ["p1_test_speakers:d", "p1_librispeech_ensemble:.3f", "p1_librispeech_ensemble_ci95[0]:.3f",
+        "p1_librispeech_ensemble_ci95[1]:.3f", "p1_librispeech_auc:.3f", "p1_seeds:d", "70", "p1_commonvoice_speakers:d",
+        "p1_commonvoice_ensemble:.3f", "p1_commonvoice_ensemble_ci95[0]:.3f", "p1_commonvoice_ensemble_ci95[1]:.3f",
+        "p1_librispeech_ensemble_gain:+.3f", "p1_librispeech_ensemble_gain_ci95[0]:+.3f",
+        "p1_librispeech_ensemble_gain_ci95[1]:+.3f"],
+    2: ["p2_K:d", "p2_seeds:d", "p2_rho_chosen_mean:.3f", "p2_rho_chosen_min:.3f"],
+    3: ["0.3", "0.0005", "p3_epochs:d", "p3_conditioning:.3f", "p3_conditioning_ci95[0]:.3f",
+        "p3_conditioning_ci95[1]:.3f", "1,000", "p3_worst_digit_accuracy:.2f", "p3_frechet_ratio:.1f", "p3_d_real_acc:.2f",
+        "p3_d_fake_acc:.2f"],
+    4: ["100", "p4_lc_0.1:.3f", "p4_lc_0.1_ci95[0]:.3f", "p4_lc_0.1_ci95[1]:.3f", "1,000", "0.1", "p4_lc_10:.3f",
+        "p4_lc_10_ci95[0]:.3f", "p4_lc_10_ci95[1]:.3f", "10", "p4_epochs:d", "0", "p4_lc_0:.3f", "p4_lc_0_ci95[0]:.3f",
+        "p4_lc_0_ci95[1]:.3f", "0.1", "10"],
 }
+NUMBER = r"(?<![\w.,])[+-]?\d+(?:,\d{3})*(?:\.\d+)?(?![\w.])"
 
 
 def test_every_problem_opens_with_its_answer_in_numbers_from_the_run(nb, metrics):
-    """The first cell of each problem states its answer, links its graded figures, and each decimal number in it is,
-    in order, the metric ANSWERS names, rounded as the text rounds it."""
+    """The first cell of each problem states its answer, links its graded figures, and each number in it is, in order,
+    the metric ANSWERS names, rounded as the text rounds it (or a setting or the assignment's own number)."""
     markdown = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
     for n, refs in ANSWERS.items():
         opening = next(m for m in markdown if m.lstrip().startswith(f'<a id="p{n}"></a>'))
@@ -186,7 +195,7 @@ def test_every_problem_opens_with_its_answer_in_numbers_from_the_run(nb, metrics
         assert answer, f"problem {n}: the first cell has no **Answer.** paragraph"
         assert f"(#p{n}-graded)" in answer.group(1), f"problem {n}: the answer does not link to its graded figures"
         assert f'<a id="p{n}-graded"></a>' in "\n".join(markdown), f"problem {n}: no graded-figures anchor"
-        quoted = re.findall(r"(?<![\w.])[+-]?\d+\.\d+(?![\w.])", answer.group(1))
+        quoted = re.findall(NUMBER, re.sub(r"\]\(#[\w-]+\)", "]", answer.group(1)))      # numbers outside the link
         assert quoted == [_quote(metrics, ref) for ref in refs], f"problem {n}: {quoted}"
 
 
@@ -223,7 +232,7 @@ def test_the_report_is_short(nb):
     for c in nb["cells"]:
         for o in c.get("outputs", []):
             text = "".join(o.get("text", "")) if o.get("name") == "stdout" else "".join(o.get("data", {}).get("text/markdown", ""))
-            words += _words("\n".join(line for line in text.splitlines() if not re.search(r"\|[#\s]*\| *\d+/\d+", line)))
+            words += _words("\n".join(line for line in text.splitlines() if not re.search(r"\| *\d+/\d+ \[", line)))
     assert words <= 2500, f"{words} words"
     code = sum(1 for c in nb["cells"] if c["cell_type"] == "code" for line in "".join(c["source"]).splitlines() if line.strip())
     assert code <= 700, f"{code} lines of code"
