@@ -13,10 +13,14 @@ import pytest
 
 from conftest import ROOT, SOURCES
 
+sys.path.insert(0, str(ROOT / "experiments"))
+import common  # noqa: E402
+
 
 def run(name, out, *extra, data=None):
+    data = ["--data", str(data)] if data else []                  # one worker: FAST jobs are tiny, start-up dominates
     return subprocess.run([sys.executable, str(ROOT / "experiments" / f"{name}.py"), "--fast", "--out", str(out),
-                           "--mnist", str(SOURCES / "mnist"), *(["--data", str(data)] if data else []), *extra],
+                           "--mnist", str(SOURCES / "mnist"), "--workers", "1", *data, *extra],
                           capture_output=True, text=True, timeout=900, env={**os.environ, "TMPDIR": str(out)})
 
 
@@ -108,3 +112,16 @@ def test_p2_effects_keep_the_builders_format(sources, tmp_path):
 def test_an_unknown_effect_is_refused(out):
     result = run("p2_effects", out / "refused", "--effects", "sparkle")
     assert result.returncode != 0 and "unknown effect" in result.stderr and "corner spot" in result.stderr
+
+
+def test_gain_pairs_by_seed_and_words_the_interval():
+    """gain(): with minus without per seed, its Student-t interval (here by hand), and the word the interval allows
+    for a score where higher is better, lower is better, or neither."""
+    without, with_it = [0.80, 0.85, 0.90], [0.82, 0.871, 0.919]                # gains 0.020, 0.021, 0.019
+    half = 4.302653 * 0.001 / 3 ** 0.5
+    g = common.gain(without, with_it)
+    assert g["gain"] == pytest.approx(0.02) and g["ci95"] == pytest.approx([0.02 - half, 0.02 + half], rel=1e-5)
+    assert g["reading"] == "helps" and common.gain(without, with_it, better="lower")["reading"] == "hurts"
+    assert common.gain(without, with_it, better=None)["reading"] == "higher"
+    assert common.gain(with_it, without, better="lower")["reading"] == "helps"
+    assert common.gain([0.8, 0.9, 0.85], [0.9, 0.8, 0.86])["reading"] == "not resolved"
