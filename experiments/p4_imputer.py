@@ -72,7 +72,7 @@ def figure(groups, path, title):
 def main():
     args = common.arguments(__doc__)
     start = time.time()
-    epochs = 2 if args.fast else 8
+    epochs = 1 if args.fast else 8
     runner = common.Runner(args, ["p4"])
     with runner as run:
         results = run(train, [dict(reading=r, lam=lam, seed=s, epochs=epochs) for r, lam in SETTINGS for s in SEEDS])

@@ -18,9 +18,9 @@ import common  # noqa: E402
 
 
 def run(name, out, *extra, data=None):
-    data = ["--data", str(data)] if data else []                  # one worker: FAST jobs are tiny, start-up dominates
+    data = ["--data", str(data)] if data else []
     return subprocess.run([sys.executable, str(ROOT / "experiments" / f"{name}.py"), "--fast", "--out", str(out),
-                           "--mnist", str(SOURCES / "mnist"), "--workers", "1", *data, *extra],
+                           "--mnist", str(SOURCES / "mnist"), *data, *extra],
                           capture_output=True, text=True, timeout=900, env={**os.environ, "TMPDIR": str(out)})
 
 
