@@ -49,7 +49,7 @@ def experiments_table():
             f"{t}: " + ", ".join(f"{name} {ci(g)}" for name, g in gains.items()) for t, gains in a["gains"].items())
             + " (gain in test accuracy)"),
         ("p2_beta", "β = 4 against β = 1?", b, lambda: (
-            f"|ρ| of the chosen dimension {ci(b['gains']['rho_chosen'])}, test ELBO {ci(b['gains']['test_elbo'], '+.1f')}"
+            f"absolute ρ of the chosen dimension {ci(b['gains']['rho_chosen'])}, test ELBO {ci(b['gains']['test_elbo'], '+.1f')}"
             " (β 4 minus β 1)")),
         ("p2_effects", "Does the recipe find effects it has never seen?", e, lambda: (
             f"{len(e['effects'])} effects x 3 seeds; table below")),
@@ -82,8 +82,8 @@ def summary_table(m):
          f"{m['p1_commonvoice_speakers']} Common Voice speakers (mean of {m['p1_seeds']} seeds)",
          "about 70 % test accuracy, on the course's own data (50 training / 20 test speakers)"),
         ("2 β-VAE", f"K = {m['p2_K']}; the rule picks " + ", ".join(f"z{d}" for d in m["p2_effect_dims"])
-         + f" on {m['p2_seeds']} seeds; |Spearman ρ| with the true strength {m['p2_rho_chosen_mean']:.3f} "
-         f"(lowest {m['p2_rho_chosen_min']:.3f})", "traversals of \"similar-looking\" sevens with a \"gradually changing effect\""),
+         + f" on {m['p2_seeds']} seeds; absolute Spearman ρ with the true strength {m['p2_rho_chosen_mean']:.3f} "
+         f"[{m['p2_rho_chosen_ci95'][0]:.3f}, {m['p2_rho_chosen_ci95'][1]:.3f}] (lowest {m['p2_rho_chosen_min']:.3f})", "traversals of \"similar-looking\" sevens with a \"gradually changing effect\""),
         ("3 conditional GAN", f"conditioning {interval(m, 'p3_conditioning')} of 1,000 samples, Fréchet "
          f"{m['p3_frechet_ratio']:.1f} x the floor, D right on {m['p3_d_real_acc']:.2f} of real pairs and "
          f"{m['p3_d_fake_acc']:.2f} of fakes after {m['p3_epochs']} epochs",
