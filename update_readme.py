@@ -62,10 +62,10 @@ def experiments_table():
             + f" (gain in conditioning after {c['epochs']} epochs)")),
         ("p4_imputer", "Penalty as a sum or a mean over the patch?", i, lambda: (
             "; ".join(f"{reading}: λ = 0.1 over λ = 0 {ci(g['0.1 over 0'])}, λ = 10 over λ = 0 {ci(g['10 over 0'])}"
-                      for reading, g in i["gains"].items()) + f" (labels kept, {i['epochs']} epochs)")),
+                      for reading, g in i["gains"].items()) + f" (gain in label consistency, {i['epochs']} epochs)")),
         ("p4_changes", "What does each change to the imputer add?", k, lambda: (
             "; ".join(f"{name}: {ci(g['label_consistency'])}" for name, g in k["gains"].items())
-            + f" (labels kept, {k['epochs']} epochs)"))]
+            + f" (gain in label consistency, {k['epochs']} epochs)"))]
     return "| experiment | question | minutes | headline (95 % intervals over 3 seeds) |\n|---|---|---|---|\n" + "\n".join(
         f"| [`experiments/{n}.py`](results/experiments/{n}.md) | {q} | {d['minutes']} | {h()} |" if d else
         f"| `experiments/{n}.py` | {q} | - | not run in full yet |" for n, q, d, h in rows)
@@ -88,7 +88,7 @@ def summary_table(m):
          f"{m['p3_frechet_ratio']:.1f} x the floor, D right on {m['p3_d_real_acc']:.2f} of real pairs and "
          f"{m['p3_d_fake_acc']:.2f} of fakes after {m['p3_epochs']} epochs",
          "\"ten examples per class in a row\" and D's accuracy on real and fake per epoch"),
-        ("4 imputation GAN", "labels kept: " + ", ".join(f"λ = {lam} {interval(m, f'p4_lc_{lam}')}" for lam in ("0", "0.1", "10"))
+        ("4 imputation GAN", "label consistency: " + ", ".join(f"λ = {lam} {interval(m, f'p4_lc_{lam}')}" for lam in ("0", "0.1", "10"))
          + f" ({m['p4_epochs']} epochs each)", "λ = 0.1 gives a \"less conditioned\" example, λ = 10 a conditioned one")]
     return "| problem | this notebook | the assignment |\n|---|---|---|\n" + "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows)
 

@@ -1,11 +1,11 @@
-"""Problem 4: what does each change of the notebook's kept imputer add to the assignment's setup, on its own?
+"""Problem 4: what does each of three changes to the imputer add to the assignment's setup, alone and together?
 
 The baseline is the assignment's setup with the penalty summed over the patch at lambda = 0.1 (= lambda 10 on the
 mean; its 3 runs are read from experiments/p4_imputer.py's p4_imputer.json: the same code and seeds). Each change is
 added alone, 3 seeds, as long: a matching-aware D (it judges (image, patch) pairs; a real image with another image's
 patch is also fake), a wider G (200-512-1024-784), a whole-image L1 term (10 mean|G(z, p) - x|, where x is the image
 the patch came from) and the mode-seeking term (MSGAN, weight 0.02; pairs of fakes share a patch); then all three of
-the kept imputer's changes together (matching-aware D, wider G, L1). Gains are paired by seed, with a Student-t
+the three changes together (matching-aware D, wider G, L1). Gains are paired by seed, with a Student-t
 interval over the 3 seeds.
 
 Usage:  python experiments/p4_changes.py [--fast]   (after experiments/p4_imputer.py with the same --fast and --out)
@@ -23,7 +23,7 @@ NAME = "p4_changes"
 BASE = dict(reading="sum", lam=0.1)
 CHANGES = {"matching-aware D": dict(matching_aware=True), "wider G": dict(hidden=(512, 1024)),
            "whole-image L1 (mu 10)": dict(recon_weight=10.0), "mode-seeking (w 0.02)": dict(ms_weight=0.02),
-           "kept: matching-aware D + wider G + L1": dict(matching_aware=True, hidden=(512, 1024), recon_weight=10.0)}
+           "all three: matching-aware D + wider G + L1": dict(matching_aware=True, hidden=(512, 1024), recon_weight=10.0)}
 COMPARED = ["label_consistency", "centre_mse", "specks_per_image"]
 
 
@@ -59,7 +59,7 @@ and fewer specks are better):
     data = {"epochs": epochs, "seeds": SEEDS, "base": BASE, "changes": CHANGES, "gains": gains,
             "last_epoch": {name: {k: list(np.round(last(runs, k), 4)) for k in KEYS} for name, runs in groups.items()},
             "runs": results}
-    common.write_report(NAME, args, "Problem 4: each change of the kept imputer, alone", body, data,
+    common.write_report(NAME, args, "Problem 4: three changes to the imputer, alone and together", body, data,
                         time.time() - start)
 
 
