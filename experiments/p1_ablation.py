@@ -9,6 +9,7 @@ gain is with minus without, paired by seed, with a 95 % Student-t interval over 
 
 Usage:  python experiments/p1_ablation.py [--fast] [--data DIR]
 """
+import sys
 import time
 from pathlib import Path
 
@@ -16,8 +17,9 @@ import matplotlib
 import numpy as np
 import torch
 
-import common
-import hw4lib
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import hw4exp as common  # noqa: E402
+import hw4lib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -94,9 +96,7 @@ def figure(rows, path):
             ax.plot([i - 0.25, i + 0.25], [np.mean(values)] * 2, color="k")
         ax.set_xticks(range(len(per_row)), list(per_row), rotation=25, ha="right", fontsize=8)
         ax.set(ylabel="test accuracy (one dot per seed)", title=test_set)
-    plt.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    common.save_figure(fig, path)
 
 
 def main():
@@ -110,7 +110,6 @@ def main():
     rows = scores(nb, results, seeds)
     gains = {t: {a: common.gain(r[without], r[with_it]) for a, (without, with_it) in ADDITIONS.items()}
              for t, r in rows.items()}
-    Path(args.out).mkdir(parents=True, exist_ok=True)
     figure(rows, Path(args.out) / f"{NAME}.png")
     table = "\n".join(["| row | " + " | ".join(f"accuracy on {t}" for t in rows) + " |", "|---|---|---|"] + [
         f"| {name} | " + " | ".join(common.per_seed(rows[t][name]) for t in rows) + " |" for name in rows["LibriSpeech"]])

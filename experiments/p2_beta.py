@@ -8,14 +8,16 @@ and the test ELBO (beta = 1, nats per image). Gains: beta 4 minus beta 1, paired
 
 Usage:  python experiments/p2_beta.py [--fast] [--data DIR]
 """
+import sys
 import time
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 
-import common
-import hw4lib
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import hw4exp as common  # noqa: E402
+import hw4lib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -72,8 +74,7 @@ def main():
                     label=f"beta {b:g}" if r["seed"] == common.SEEDS[0] else None)
     ax.set(xlabel="epoch", ylabel="training ELBO per image (nats)", title="one line per seed")
     ax.legend()
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    fig.savefig(Path(args.out) / f"{NAME}.png", dpi=80)
+    common.save_figure(fig, Path(args.out) / f"{NAME}.png")
     fmt = {k: ".1f" if k == "test_elbo" else ".3f" for k in MEASURES}
     table = "\n".join(["| measure | beta = 1 | beta = 4 | beta 4 minus beta 1 |", "|---|---|---|---|"] + [
         f"| {label} | {common.per_seed(per[1.0][k], fmt[k])} | {common.per_seed(per[4.0][k], fmt[k])} | "

@@ -13,6 +13,7 @@ lowest seed in brackets.)
 
 Usage:  python experiments/p2_effects.py [--fast] [--effects NAME,NAME]
 """
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,9 +22,10 @@ import matplotlib
 import numpy as np
 from scipy import ndimage
 
-import common
-import hw4data
-import hw4lib
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import hw4exp as common  # noqa: E402
+import hw4data  # noqa: E402
+import hw4lib  # noqa: E402
 from p2_beta import run_vae
 
 matplotlib.use("Agg")
@@ -138,9 +140,7 @@ def main():
     ax.set_xticks(range(len(per_effect)), list(per_effect), rotation=25, ha="right")
     ax.set(ylabel="|Spearman rho| with the strength", ylim=(0, 1), title="one mark per seed")
     ax.legend()
-    plt.tight_layout()
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    fig.savefig(Path(args.out) / f"{NAME}.png", dpi=80)
+    common.save_figure(fig, Path(args.out) / f"{NAME}.png")
     nb = run.nb
     body = (f"The notebook's recipe (K = {nb['K']}, beta = {nb['P2_BETA']:g}, {nb['P2_EPOCHS']} epochs, seeds "
             f"{common.SEEDS}) on MNIST sevens with each effect, strength a ~ U(0, 1) per image. |rho|: Spearman "

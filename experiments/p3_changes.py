@@ -9,13 +9,15 @@ seed, with a Student-t interval over the 3 seeds.
 
 Usage:  python experiments/p3_changes.py [--fast]   (after experiments/p3_recipe.py with the same --fast and --out)
 """
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-import common
-from common import CTX, SEEDS
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import hw4exp as common  # noqa: E402
+from hw4exp import CTX, SEEDS
 from p3_recipe import figure, last, table
 
 NAME = "p3_changes"
@@ -47,7 +49,6 @@ def main():
     better = {"frechet_ema": "lower", "d_real_acc": None, "d_fake_acc": None}
     gains = {c: {k: common.gain(last(baseline, k), last(groups[f"+ {c}"], k), better.get(k, "higher")) for k in COMPARED}
              for c in CHANGES}
-    Path(args.out).mkdir(parents=True, exist_ok=True)
     figure(groups, Path(args.out) / f"{NAME}.png")
     body = f"""
 The assignment's recipe at lr {lr:g} (the baseline: p3_recipe's runs at that rate), and each change alone, {epochs}

@@ -10,15 +10,17 @@ below the best rate's (the assignment asks for a "lower-than-usual" rate).
 
 Usage:  python experiments/p3_recipe.py [--fast]
 """
+import sys
 import time
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 
-import common
-import hw4lib
-from common import CTX, SEEDS
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import hw4exp as common  # noqa: E402
+import hw4lib  # noqa: E402
+from hw4exp import CTX, SEEDS
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -67,9 +69,7 @@ def figure(groups, path):
     axes[2].set(xlabel="epoch", ylabel="pixel std across samples", title="spread of G's samples (real: about 0.19)")
     for ax in axes:
         ax.legend(fontsize=8)
-    plt.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    common.save_figure(fig, path)
 
 
 def main():
@@ -95,7 +95,6 @@ def main():
     dropout_gain = common.gain(last(by_rate[chosen], "conditioning_ema"), last(dropout_runs, "conditioning_ema"))
     ema_gain = common.gain(last(by_rate[chosen], "conditioning"), last(by_rate[chosen], "conditioning_ema"))
     ema_frechet = common.gain(last(by_rate[chosen], "frechet"), last(by_rate[chosen], "frechet_ema"), "lower")
-    Path(args.out).mkdir(parents=True, exist_ok=True)
     figure(groups, Path(args.out) / f"{NAME}.png")
     fmt = lambda g, f="+.3f": f"{hw4lib.ci_text(g['gain'], g['ci95'], f)} ({g['reading']})"
     body = f"""

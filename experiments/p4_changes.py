@@ -10,13 +10,15 @@ interval over the 3 seeds.
 
 Usage:  python experiments/p4_changes.py [--fast]   (after experiments/p4_imputer.py with the same --fast and --out)
 """
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-import common
-from common import SEEDS
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import hw4exp as common  # noqa: E402
+from hw4exp import SEEDS
 from p4_imputer import KEYS, figure, last, table, train
 
 NAME = "p4_changes"
@@ -41,7 +43,6 @@ def main():
               **{f"+ {c}": [r for r in results if r["name"] == c] for c in CHANGES}}
     gains = {c: {k: common.gain(last(baseline, k), last(groups[f"+ {c}"], k), "higher" if k == "label_consistency"
                                 else "lower") for k in COMPARED} for c in CHANGES}
-    Path(args.out).mkdir(parents=True, exist_ok=True)
     figure(groups, Path(args.out) / f"{NAME}.png", "each change alone: label consistency per epoch, per seed")
     body = f"""
 The assignment's setup (penalty summed over the patch, lambda = 0.1) and each change, {epochs} epochs, seeds

@@ -11,15 +11,17 @@ lambdas keep more labels than lambda = 0, each gain's interval above zero.
 
 Usage:  python experiments/p4_imputer.py [--fast]
 """
+import sys
 import time
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 
-import common
-import hw4lib
-from common import CTX, SEEDS
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import hw4exp as common  # noqa: E402
+import hw4lib  # noqa: E402
+from hw4exp import CTX, SEEDS
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -64,9 +66,7 @@ def figure(groups, path, title):
     ax.axhline(0.1, color="gray", ls=":", label="chance")
     ax.set(xlabel="epoch", ylabel="label consistency (weight average)", ylim=(0, 1), title=title)
     ax.legend(fontsize=8)
-    plt.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    common.save_figure(fig, path)
 
 
 def main():
@@ -83,7 +83,6 @@ def main():
         gains[reading] = {"0.1 over 0": common.gain(lc[0.0], lc[0.1]), "10 over 0": common.gain(lc[0.0], lc[10.0]),
                           "10 over 0.1": common.gain(lc[0.1], lc[10.0])}
         reproduces[reading] = all(gains[reading][k]["reading"] == "helps" for k in ("0.1 over 0", "10 over 0"))
-    Path(args.out).mkdir(parents=True, exist_ok=True)
     figure(groups, Path(args.out) / f"{NAME}.png", "the assignment's setup: label consistency per epoch, per seed")
     fmt = lambda g: f"{hw4lib.ci_text(g['gain'], g['ci95'], '+.3f')} ({g['reading']})"
     body = f"""

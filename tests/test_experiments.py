@@ -13,8 +13,7 @@ import pytest
 
 from conftest import ROOT, SOURCES
 
-sys.path.insert(0, str(ROOT / "experiments"))
-import common  # noqa: E402
+import hw4exp as common  # noqa: E402
 
 
 def run(name, out, *extra, data=None):

@@ -1,4 +1,4 @@
-"""What every experiment shares: the notebook's own definitions (its `defs` cells, through
+"""What every script in experiments/ shares: the notebook's own definitions (its `defs` cells, through
 hw4lib.notebook_definitions; never a second copy of a model, loss or loop), MNIST and the notebook's DigitNet
 judge, runs spread over worker processes (one thread each: on 2 cores two one-thread runs finish sooner than one
 two-thread run after the other, with the same numbers), seed-level 95 % intervals and the report files
@@ -13,8 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parent
 import hw4lib  # noqa: E402  (first: it pins PyTorch's CPU kernels before torch loads)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -141,6 +140,15 @@ def earlier(args, name, why):
     if data["fast"] != args.fast:
         raise SystemExit(f"{path} is from a {'FAST' if data['fast'] else 'full'} run; rerun it in this mode.")
     return data
+
+
+def save_figure(fig, path):
+    """Lay out, write (80 dpi, making the folder) and close an experiment's figure."""
+    import matplotlib.pyplot as plt
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
 
 
 def machine(args):
