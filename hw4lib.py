@@ -324,11 +324,6 @@ def classified_as(net, images, labels):
     return (classify(net, images) == labels.cpu()).float().mean().item()
 
 
-def class_probabilities(net, images):
-    """The classifier's class probabilities (B x 10, softmax of its logits) for images in [0, 1], on the CPU."""
-    return _from_features(net, images, lambda f: torch.softmax(net.out(f), 1))
-
-
 def psd_sqrt(c):
     """Square root of a symmetric positive semi-definite matrix, through its eigen-decomposition."""
     from scipy import linalg
