@@ -4,19 +4,18 @@ judge, runs spread over worker processes (one thread each: on 2 cores two one-th
 two-thread run after the other, with the same numbers), seed-level 95 % intervals and the report files
 results/experiments/NAME.md and NAME.json.
 """
+import hw4lib  # first: it pins PyTorch's CPU kernels before torch loads (hw4lib.CPU_KERNELS)
 import argparse
 import json
 import multiprocessing as mp
 import os
-import sys
-import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+import torch
+
 ROOT = Path(__file__).resolve().parent
-import hw4lib  # noqa: E402  (first: it pins PyTorch's CPU kernels before torch loads)
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
 
 NOTEBOOK = ROOT / "homework4.ipynb"
 OUT_DIR = ROOT / "results" / "experiments"
@@ -44,50 +43,69 @@ def arguments(doc, more=None):
 
 def definitions(fast, mnist, *parts):
     """The notebook's definitions of the setup and of `parts`, with FAST and MNIST_DIR set."""
-    return hw4lib.notebook_definitions(NOTEBOOK, *parts, FAST=fast, MNIST_DIR=str(mnist),
-                                       RESULTS_DIR=tempfile.mkdtemp(prefix="hw4-exp-"))
+    return hw4lib.notebook_definitions(NOTEBOOK, *parts, FAST=fast, MNIST_DIR=str(mnist))
+
+
+# ----------------------------------------------------------------------------- the judge
+def judge_key(nb, mnist):
+    """What the judge depends on: the code of DigitNet and of its training, the notebook's cell that splits MNIST and
+    trains it (train_judge), the MNIST training files' checksums, the mode and torch's version. A change to any of
+    them gives a new key."""
+    import hashlib
+    import inspect
+    [cell] = [c for c in hw4lib.notebook_cells(NOTEBOOK, "defs") if "def train_judge(" in c]
+    parts = [inspect.getsource(hw4lib.DigitNet), inspect.getsource(hw4lib.train_digit_classifier), cell, str(nb["FAST"]),
+             torch.__version__, *(hw4lib.hw4data.md5sum(Path(mnist) / name) for name in sorted(hw4lib.hw4data.MNIST_FILES))]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def judge(nb, mnist):
+    """The notebook's DigitNet (nb["train_judge"] on the GANs' training digits), trained once per key (judge_key) and
+    kept as a state dict in the cache folder (hw4data.cache_dir()); loaded with weights_only=True."""
+    path = hw4lib.hw4data.cache_dir() / "judges" / f"digitnet-{judge_key(nb, mnist)}.pt"
+    net = hw4lib.DigitNet().to(nb["DEVICE"])
+    if path.exists():
+        net.load_state_dict(torch.load(path, map_location=nb["DEVICE"], weights_only=True))
+        return net.eval()
+    (x, y), _ = nb["gan_split"](*hw4lib.mnist(mnist, "train"))
+    net = nb["train_judge"](x, y, nb["DEVICE"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(net.state_dict(), path.with_suffix(".part"))
+    path.with_suffix(".part").replace(path)
+    return net.eval()
 
 
 # ----------------------------------------------------------------------------- workers
-CTX = {}         # in each worker: the notebook's namespace "nb", MNIST as "train_x", "train_y", "test_x", "test_y",
-                 # and the judge
+WORKER = {}      # in each worker process: the notebook's namespace "nb", the judge, and MNIST: "train_x", "train_y" (for
+                 # problems 3 and 4 the GANs' training digits, then also "val_x", "val_y": the held-out ones), "test_x", "test_y"
 
 
-def _init(fast, mnist, parts, judge_path):
+def _init(fast, mnist, parts, use_judge):
     os.chdir(ROOT)
     nb = definitions(fast, mnist, *parts)
     torch.set_num_threads(1)
-    CTX.update(nb=nb, judge=judge_path and torch.load(judge_path, weights_only=False).to(nb["DEVICE"]).eval())
-    for split in ("train", "test"):
-        CTX[f"{split}_x"], CTX[f"{split}_y"] = hw4lib.mnist(mnist, split)
+    WORKER.update(nb=nb, judge=judge(nb, mnist) if use_judge else None)
+    WORKER["train_x"], WORKER["train_y"] = hw4lib.mnist(mnist, "train")
+    if "gan_split" in nb:                     # problems 3 and 4: the GANs' training digits and the held-out ones
+        (WORKER["train_x"], WORKER["train_y"]), (WORKER["val_x"], WORKER["val_y"]) = nb["gan_split"](
+            WORKER["train_x"], WORKER["train_y"])
+    WORKER["test_x"], WORKER["test_y"] = hw4lib.mnist(mnist, "test")
 
 
 class Runner:
     """`with Runner(args, parts) as run: results = run(job_fn, jobs)`: job_fn(job) for every job (a dict), in
-    `args.workers` one-thread worker processes whose CTX holds the notebook's definitions of `parts`, MNIST and the
-    judge (the notebook's DigitNet: the whole training set, 3 epochs, seed 0; FAST: 2,000 images, 1 epoch), trained
-    once per machine and kept in the temporary folder; use_judge=False: none). Results come back in the order of `jobs`,
-    with a line printed as each job ends."""
+    `args.workers` one-thread worker processes whose WORKER holds the notebook's definitions of `parts`, MNIST split as
+    the notebook splits it, and the judge (the notebook's DigitNet, from the cache; use_judge=False: none). Results
+    come back in the order of `jobs`, with a line printed as each job ends."""
 
     def __init__(self, args, parts, use_judge=True):
-        self.args, self.parts, self.start = args, parts, time.time()
+        self.args, self.parts, self.use_judge, self.start = args, parts, use_judge, time.time()
         self.nb = definitions(args.fast, args.mnist, *parts)
-        self.judge_path = Path(tempfile.gettempdir()) / f"hw4-judge-{'fast' if args.fast else 'full'}.pt"
-        if not use_judge:
-            self.judge_path = self.judge = None
-        elif not self.judge_path.exists():      # trained once per machine: the same seed gives the same judge
-            x, y = hw4lib.mnist(args.mnist, "train")
-            n_fit = 2000 if args.fast else len(x)
-            judge = hw4lib.train_digit_classifier(x[:n_fit], y[:n_fit], epochs=1 if args.fast else 3,
-                                                  seed=self.nb["SEED"], device=self.nb["DEVICE"])
-            torch.save(judge.cpu(), self.judge_path.with_suffix(".part"))
-            self.judge_path.with_suffix(".part").rename(self.judge_path)
-        if use_judge:
-            self.judge = torch.load(self.judge_path, weights_only=False).to(self.nb["DEVICE"]).eval()
+        self.judge = judge(self.nb, args.mnist) if use_judge else None     # trained here once, before the workers
 
     def __enter__(self):
         self.pool = mp.get_context("spawn").Pool(self.args.workers, _init, (self.args.fast, self.args.mnist,
-                                                                            self.parts, self.judge_path))
+                                                                            self.parts, self.use_judge))
         return self
 
     def __exit__(self, *exc):
@@ -109,28 +127,28 @@ def per_seed(values, fmt=".3f"):
     return f"{hw4lib.ci_text(mean, ci, fmt)} ({', '.join(f'{v:{fmt}}' for v in values)})"
 
 
-def gain(without, with_it, better="higher"):
-    """The change with_it - without paired by seed, its t-interval and the word it allows: for a score where
+def paired_gain(without, with_it, better="higher"):
+    """The change with_it - without paired by seed, its t-interval and the verdict it allows: for a score where
     `better` is "higher" (or "lower"), 'helps', 'hurts' or 'not resolved'; for better=None (a measure that is neither),
     'higher', 'lower' or 'not resolved'."""
     g, ci = hw4lib.paired_t_interval(without, with_it)
-    word = hw4lib.reading(ci)
+    word = hw4lib.verdict(ci)
     if word != "not resolved" and better != "higher":
         word = {"lower": {"helps": "hurts", "hurts": "helps"}, None: {"helps": "higher", "hurts": "lower"}}[better][word]
-    return {"gain": g, "ci95": ci, "reading": word}
+    return {"gain": g, "ci95": ci, "verdict": word}
 
 
 def gains_table(gains, compared, fmt):
-    """A Markdown table of change -> measure -> gain (from gain()), one column per measure; fmt(measure) is the
+    """A Markdown table of change -> measure -> gain (from paired_gain()), one column per measure; fmt(measure) is the
     number format."""
     rows = ["| change | " + " | ".join(f"gain in {k}" for k in compared) + " |", "|" + "---|" * (len(compared) + 1)]
     for change, g in gains.items():
         rows.append(f"| {change} | " + " | ".join(
-            f"{hw4lib.ci_text(g[k]['gain'], g[k]['ci95'], fmt(k))} ({g[k]['reading']})" for k in compared) + " |")
+            f"{hw4lib.ci_text(g[k]['gain'], g[k]['ci95'], fmt(k))} ({g[k]['verdict']})" for k in compared) + " |")
     return "\n".join(rows)
 
 
-def earlier(args, name, why):
+def read_report(args, name, why):
     """The JSON of experiment `name` in args.out, run in the same mode; a clear stop if it is missing or not."""
     path = Path(args.out) / f"{name}.json"
     if not path.exists():

@@ -12,6 +12,7 @@ import platform
 import random
 import sys
 import time
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,12 +23,15 @@ from pathlib import Path
 # own kernels and oneDNN's are capped there. MKL cannot be capped on non-Intel CPUs short of its SSE2 path (37 %
 # slower per GAN step); STRICT asks it for deterministic reductions and a static schedule. These are read when the
 # libraries start, hence set here, before torch is imported; an explicit setting in the environment wins.
+# On a GPU, cuBLAS is deterministic only with a fixed workspace, also read when the library starts.
 CPU_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "AUTO,STRICT"}
-if "torch" not in sys.modules:
-    for _name, _value in CPU_KERNELS.items():
+CUDA_DETERMINISM = {"CUBLAS_WORKSPACE_CONFIG": ":4096:8"}
+if "torch" in sys.modules:
+    warnings.warn("hw4lib was imported after torch: the CPU kernels are not pinned (CPU_KERNELS), so numbers may "
+                  "differ from the committed run's; import hw4lib first.", stacklevel=2)
+else:
+    for _name, _value in {**CPU_KERNELS, **CUDA_DETERMINISM}.items():
         os.environ.setdefault(_name, _value)
-
-import warnings  # noqa: E402
 
 # pooch (hw4data's hashing, librosa's example data) imports tqdm.auto, which warns that no notebook widget can be drawn
 # without ipywidgets; the progress bars here are tqdm's text bars, which need none.
@@ -50,14 +54,14 @@ def setup_torch():
     One thread per core this process may use, at most 8: these models are small, and more threads than
     cores (e.g. on a shared 2-core machine) make every step slower. `use_deterministic_algorithms` makes
     PyTorch refuse any op it knows to be nondeterministic, so a rerun on the same machine repeats every
-    number. Returns (device, threads, a one-line description of the machine)."""
+    number (on CUDA it warns instead, where an op has no deterministic kernel; cuBLAS's workspace is fixed when
+    hw4lib is imported). Returns (device, threads, a one-line description of the machine)."""
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     threads = min(8, cores)
     torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True)
-    if device.type == "cuda":
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")     # deterministic cuBLAS
+    # CPU: refuse any nondeterministic op. CUDA: warn instead, should an op have no deterministic kernel there.
+    torch.use_deterministic_algorithms(True, warn_only=device.type == "cuda")
     machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
                + (torch.cuda.get_device_name(0) if device.type == "cuda" else "no GPU"))
     return device, threads, machine
@@ -312,6 +316,11 @@ def classify(net, images, features=False):
     return _from_features(net, images, (lambda f: f) if features else (lambda f: net.out(f).argmax(1)))
 
 
+def top_probability(net, images):
+    """The classifier's highest class probability (softmax) for each of B x 28 x 28 images in [0, 1], on the CPU."""
+    return _from_features(net, images, lambda f: net.out(f).softmax(1).max(1).values)
+
+
 @torch.no_grad()
 def labels_and_features(net, images):
     """classify(net, images) and classify(net, images, features=True) from one pass through the network."""
@@ -377,7 +386,7 @@ def t_interval(values, level=0.95):
     from scipy import stats
     v = np.asarray(values, dtype=np.float64)
     if v.ndim != 1 or len(v) < 2:
-        raise ValueError(f"t_interval: needs 2 or more values, got {v.shape}; with one seed use paired_bootstrap.")
+        raise ValueError(f"t_interval: needs 2 or more values, got {v.shape}; with one model use wilson_interval over its test items.")
     half = stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
     return float(v.mean()), [float(v.mean() - half), float(v.mean() + half)]
 
@@ -407,7 +416,7 @@ def excludes(interval, value=0.0):
     return interval[0] > value or interval[1] < value
 
 
-def reading(interval):
+def verdict(interval):
     """The word a gain's 95 % interval allows: 'helps' (wholly above zero), 'hurts' (below), else 'not resolved'."""
     if not excludes(interval):
         return "not resolved"
@@ -434,26 +443,34 @@ def notebook_cells(notebook, *tags):
 
 
 def notebook_definitions(notebook, *parts, **params):
-    """A namespace with the notebook's parameters (`params` overriding them, as papermill would) and the cells tagged
-    `defs` of the setup and of `parts`, run in order from the notebook's folder: its functions, classes and settings,
-    nothing trained and no data read. The tests and experiments/ use the notebook's own definitions through this."""
+    """A namespace with the notebook's parameters (the cell tagged `parameters`, then `params` overriding them, as
+    papermill would) and the code cells tagged `defs` that belong to the setup or to `parts`, run in order from the
+    notebook's folder: its functions, classes and settings; nothing trained, no data read, no file written. The tests
+    and experiments/ use the notebook's own definitions through this."""
+    cells = [c for c in json.loads(Path(notebook).read_text())["cells"] if c["cell_type"] == "code"]
+    tags = [set(c["metadata"].get("tags", [])) for c in cells]
+    parameters = [k for k, t in enumerate(tags) if "parameters" in t]
+    if len(parameters) != 1:
+        raise ValueError(f"{notebook}: {len(parameters)} cells tagged 'parameters', expected exactly one.")
+    definitions = [k for k, t in enumerate(tags)
+                   if "defs" in t and t & {"setup", *parts} and k not in parameters]
     ns = {"__name__": "__notebook__"}
-    definition = set(notebook_cells(notebook, "defs"))
-    cells = [c for c in notebook_cells(notebook, "setup", *parts) if c in definition]
     cwd = os.getcwd()
     os.chdir(Path(notebook).resolve().parent)
     try:
-        exec(cells[0], ns)                  # the parameters cell
+        exec("".join(cells[parameters[0]]["source"]), ns)
         ns.update(params)
-        for src in cells[1:]:
-            exec(compile(src, f"<{Path(notebook).name} definitions>", "exec"), ns)
+        for k in definitions:
+            exec(compile("".join(cells[k]["source"]), f"<{Path(notebook).name} cell {k}>", "exec"), ns)
     finally:
         os.chdir(cwd)
     return ns
 
 
-def plateaued(curve, window=5, tol=0.05):
-    """True when the last value of `curve` (one per epoch) differs from the value `window` epochs before by less than
-    tol (a share) of that value: the curve has flattened."""
-    return len(curve) > window and abs(curve[-1] - curve[-1 - window]) < tol * abs(curve[-1 - window])
-
+def stopped_improving(curve, window=10, min_gain=0.005, smooth=5):
+    """True when `curve` (one value per epoch, higher is better) has gained less than `min_gain` over the last `window`
+    epochs: the mean of its last `smooth` values minus the mean of the `smooth` values `window` epochs earlier (the
+    means damp the epoch-to-epoch noise of a score on a finite sample). False while the curve is shorter than that."""
+    if len(curve) < window + smooth:
+        return False
+    return float(np.mean(curve[-smooth:]) - np.mean(curve[-window - smooth:-window])) < min_gain

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import hw4exp as common  # noqa: E402
-import hw4lib  # noqa: E402
+import hw4lib  # noqa: E402  (first: it pins the CPU kernels before torch loads)
+import hw4exp  # noqa: E402
+from hw4exp import WORKER  # noqa: E402
+import torch  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -32,18 +33,19 @@ TEST_SETS = {"LibriSpeech": "tes", "Common Voice": "tes_cv"}
 
 def spectrograms(data):
     """trs, tes and tes_cv as the notebook's spectrograms, computed once per worker."""
-    if "S" not in common.CTX:
-        nb = common.CTX["nb"]
-        common.CTX["S"] = {name: nb["spectrograms"](hw4lib.speech_file(Path(data) / f"{name}.pkl", min_speakers=n),
+    if "S" not in WORKER:
+        nb = WORKER["nb"]
+        WORKER["S"] = {name: nb["spectrograms"](hw4lib.speech_file(Path(data) / f"{name}.pkl", min_speakers=n),
                                                     nb["DEVICE"]) for name, n in (("trs", 10), ("tes", 2), ("tes_cv", 2))}
-    return common.CTX["S"]
+    return WORKER["S"]
 
 
 def train(job):
     """One model of one ensemble: job = dict(variant, seed, fold, epochs, data) -> its test embeddings and w, b."""
-    nb, S, start = common.CTX["nb"], spectrograms(job["data"]), time.time()
+    nb, S, start = WORKER["nb"], spectrograms(job["data"]), time.time()
     model, _ = nb["train_siamese"](S["trs"], job["seed"], job["fold"], job["epochs"], **VARIANTS[job["variant"]])
-    return {**job, "wb": model.wb(), "uncalibrated": model.uncalibrated, "best_epoch": model.best_epoch,
+    kept = {k: v for k, v in job.items() if k != "data"}            # not the data folder: a path of this machine
+    return {**kept, "w_and_b": model.w_and_b(), "uncalibrated": model.uncalibrated, "best_epoch": model.best_epoch,
             "embeddings": {name: nb["embed"](model, S[name]).numpy() for name in TEST_SETS.values()},
             "seconds": time.time() - start}
 
@@ -52,9 +54,9 @@ class Member:
     """What the notebook's evaluate reads of a trained model: w and b, calibrated and as trained."""
 
     def __init__(self, result):
-        self.calibrated, self.uncalibrated = tuple(result["wb"]), tuple(result["uncalibrated"])
+        self.calibrated, self.uncalibrated = tuple(result["w_and_b"]), tuple(result["uncalibrated"])
 
-    def wb(self):
+    def w_and_b(self):
         return self.calibrated
 
 
@@ -96,25 +98,25 @@ def figure(rows, path):
             ax.plot([i - 0.25, i + 0.25], [np.mean(values)] * 2, color="k")
         ax.set_xticks(range(len(per_row)), list(per_row), rotation=25, ha="right", fontsize=8)
         ax.set(ylabel="test accuracy (one dot per seed)", title=test_set)
-    common.save_figure(fig, path)
+    hw4exp.save_figure(fig, path)
 
 
 def main():
-    args = common.arguments(__doc__)
+    args = hw4exp.arguments(__doc__)
     start = time.time()
-    with common.Runner(args, ["p1"], use_judge=False) as run:
+    with hw4exp.Runner(args, ["p1"], use_judge=False) as run:
         nb = run.nb
         seeds, folds, epochs = nb["P1_SEEDS"], nb["P1_FOLDS"], nb["P1_EPOCHS"]
         results = run(train, [dict(variant=v, seed=s, fold=f, epochs=epochs, data=args.data)
                               for v in VARIANTS for s in seeds for f in folds])
     rows = scores(nb, results, seeds)
-    gains = {t: {a: common.gain(r[without], r[with_it]) for a, (without, with_it) in ADDITIONS.items()}
+    gains = {t: {a: hw4exp.paired_gain(r[without], r[with_it]) for a, (without, with_it) in ADDITIONS.items()}
              for t, r in rows.items()}
     figure(rows, Path(args.out) / f"{NAME}.png")
     table = "\n".join(["| row | " + " | ".join(f"accuracy on {t}" for t in rows) + " |", "|---|---|---|"] + [
-        f"| {name} | " + " | ".join(common.per_seed(rows[t][name]) for t in rows) + " |" for name in rows["LibriSpeech"]])
+        f"| {name} | " + " | ".join(hw4exp.per_seed(rows[t][name]) for t in rows) + " |" for name in rows["LibriSpeech"]])
     gain_table = "\n".join(["| addition | " + " | ".join(f"gain on {t}" for t in rows) + " |", "|---|---|---|"] + [
-        f"| {a} | " + " | ".join(f"{hw4lib.ci_text(gains[t][a]['gain'], gains[t][a]['ci95'], '+.3f')} ({gains[t][a]['reading']})" for t in rows) + " |"
+        f"| {a} | " + " | ".join(f"{hw4lib.ci_text(gains[t][a]['gain'], gains[t][a]['ci95'], '+.3f')} ({gains[t][a]['verdict']})" for t in rows) + " |"
         for a in ADDITIONS])
     body = f"""
 {len(VARIANTS)} recipes x {len(seeds)} seeds x {len(folds)} folds = {len(results)} models, {epochs} epochs each (the
@@ -132,7 +134,7 @@ Each addition's gain, with minus without, paired by seed (95 % Student-t interva
 """
     data = {"seeds": seeds, "folds": folds, "epochs": epochs, "rows": rows, "gains": gains,
             "runs": [{k: v for k, v in r.items() if k != "embeddings"} for r in results]}
-    common.write_report(NAME, args, "Problem 1: does each addition earn its place?", body, data, time.time() - start)
+    hw4exp.write_report(NAME, args, "Problem 1: does each addition earn its place?", body, data, time.time() - start)
 
 
 if __name__ == "__main__":

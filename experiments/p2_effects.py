@@ -23,7 +23,9 @@ import numpy as np
 from scipy import ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import hw4exp as common  # noqa: E402
+import hw4lib  # noqa: E402  (first: it pins the CPU kernels before torch loads)
+import hw4exp  # noqa: E402
+from hw4exp import WORKER  # noqa: E402
 import hw4data  # noqa: E402
 import hw4lib  # noqa: E402
 from p2_beta import run_vae
@@ -102,13 +104,14 @@ def make_data(effect, mnist_dir, out, seed=0):
 def train(job):
     """job = dict(effect, seed, folder): the recipe on that effect's files -> run_vae's numbers."""
     start, folder = time.time(), Path(job["folder"])
-    if common.CTX.get("effect") != job["effect"]:
-        clean = common.CTX["test_x"][common.CTX["test_y"] == 7]
-        common.CTX["effect"], common.CTX["sevens"] = job["effect"], (
+    if WORKER.get("effect") != job["effect"]:
+        clean = WORKER["test_x"][WORKER["test_y"] == 7]
+        WORKER["effect"], WORKER["sevens"] = job["effect"], (
             hw4lib.sevens_file(folder / "tr7.pkl"), hw4lib.sevens_file(folder / "te7.pkl"), clean,
             np.load(folder / "poor_sevens_truth.npz")["te7_a"])
-    numbers = run_vae(common.CTX["nb"], *common.CTX["sevens"], job["seed"], 4.0)
-    return {**job, **{k: v for k, v in numbers.items() if k != "history"}, "seconds": time.time() - start}
+    numbers = run_vae(WORKER["nb"], *WORKER["sevens"], job["seed"], 4.0)
+    return {"effect": job["effect"], "seed": job["seed"], **{k: v for k, v in numbers.items() if k != "history"},
+            "seconds": time.time() - start}                 # no folder: a temporary path of this machine
 
 
 def row(effect, runs):
@@ -119,19 +122,19 @@ def row(effect, runs):
 
 
 def main():
-    args = common.arguments(__doc__, lambda p: p.add_argument("--effects", default=",".join(EFFECTS),
+    args = hw4exp.arguments(__doc__, lambda p: p.add_argument("--effects", default=",".join(EFFECTS),
                                                               help="comma-separated effect names (default: all)"))
     effects = [e.strip() for e in args.effects.split(",") if e.strip()]
     unknown = [e for e in effects if e not in EFFECTS]
     if unknown:
         raise SystemExit(f"unknown effect(s) {unknown}; choose from {list(EFFECTS)}")
     start = time.time()
-    with tempfile.TemporaryDirectory() as tmp, common.Runner(args, ["p2"], use_judge=False) as run:
+    with tempfile.TemporaryDirectory() as tmp, hw4exp.Runner(args, ["p2"], use_judge=False) as run:
         for i, effect in enumerate(effects):
             (Path(tmp) / str(i)).mkdir()
             make_data(effect, args.mnist, Path(tmp) / str(i))
         results = run(train, [dict(effect=e, seed=s, folder=str(Path(tmp) / str(i)))
-                              for i, e in enumerate(effects) for s in common.SEEDS])
+                              for i, e in enumerate(effects) for s in hw4exp.SEEDS])
     per_effect = {e: [r for r in results if r["effect"] == e] for e in effects}
     fig, ax = plt.subplots(figsize=(8, 3.5))
     for i, (e, runs) in enumerate(per_effect.items()):
@@ -140,18 +143,18 @@ def main():
     ax.set_xticks(range(len(per_effect)), list(per_effect), rotation=25, ha="right")
     ax.set(ylabel="|Spearman rho| with the strength", ylim=(0, 1), title="one mark per seed")
     ax.legend()
-    common.save_figure(fig, Path(args.out) / f"{NAME}.png")
+    hw4exp.save_figure(fig, Path(args.out) / f"{NAME}.png")
     nb = run.nb
     body = (f"The notebook's recipe (K = {nb['K']}, beta = {nb['P2_BETA']:g}, {nb['P2_EPOCHS']} epochs, seeds "
-            f"{common.SEEDS}) on MNIST sevens with each effect, strength a ~ U(0, 1) per image. |rho|: Spearman "
+            f"{hw4exp.SEEDS}) on MNIST sevens with each effect, strength a ~ U(0, 1) per image. |rho|: Spearman "
             "correlation of a dimension's posterior mean on te7 with a, mean over the seeds (lowest seed in brackets); "
             "best: the dimension with the largest |rho|; chosen: the notebook's rule; R^2: linear regression of a on "
             "all K posterior means.\n\n"
             "| effect | acts on | best abs rho | chosen abs rho | R^2 from all K | chosen == best |\n"
             "|---|---|---|---|---|---|\n" + "\n".join(row(e, runs) for e, runs in per_effect.items())
             + f"\n\n![chosen and best |rho| per seed]({NAME}.png)\n")
-    data = {"seeds": common.SEEDS, "effects": {e: {"acts_on": EFFECTS[e][1], "runs": runs} for e, runs in per_effect.items()}}
-    common.write_report(NAME, args, "Problem 2: the recipe on effects it has never seen", body, data, time.time() - start)
+    data = {"seeds": hw4exp.SEEDS, "effects": {e: {"acts_on": EFFECTS[e][1], "runs": runs} for e, runs in per_effect.items()}}
+    hw4exp.write_report(NAME, args, "Problem 2: the recipe on effects it has never seen", body, data, time.time() - start)
 
 
 if __name__ == "__main__":

@@ -18,9 +18,9 @@ import matplotlib
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import hw4exp as common  # noqa: E402
-import hw4lib  # noqa: E402
-from hw4exp import CTX, SEEDS
+import hw4lib  # noqa: E402  (first: it pins the CPU kernels before torch loads)
+import hw4exp  # noqa: E402
+from hw4exp import SEEDS, WORKER
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -32,12 +32,12 @@ KEYS = ["conditioning", "conditioning_ema", "frechet_ema", "d_real_acc", "d_fake
 
 def train(job):
     """One run of the recipe: job = dict(seed, lr, dropout, epochs) -> the history, scalars only."""
-    nb, start = CTX["nb"], time.time()
-    X, Y = nb["to_pm1"](CTX["train_x"]).to(nb["DEVICE"]), CTX["train_y"].to(nb["DEVICE"])
-    scorer = nb["cgan_scorer"](CTX["judge"], CTX["test_x"], CTX["test_y"], job["seed"])
-    _, _, history = nb["train_cgan"](X, Y, job["seed"], job["epochs"], scorer, lr=job["lr"], dropout=job["dropout"],
-                                     steps=nb["P3_STEPS"])
-    return {**job, "history": nb["scalars"](history), "seconds": time.time() - start}
+    nb, start = WORKER["nb"], time.time()
+    X, Y = nb["to_pm1"](WORKER["train_x"]).to(nb["DEVICE"]), WORKER["train_y"].to(nb["DEVICE"])
+    scorer = nb["cgan_scorer"](WORKER["judge"], WORKER["val_x"], WORKER["val_y"], job["seed"], raw=True)
+    run = nb["train_cgan"](X, Y, job["seed"], job["epochs"], scorer, lr=job["lr"], dropout=job["dropout"],
+                           steps=nb["P3_STEPS"])
+    return {**job, "history": nb["scalars"](run.history), "seconds": time.time() - start}
 
 
 def last(runs, key):
@@ -69,34 +69,34 @@ def figure(groups, path):
     axes[2].set(xlabel="epoch", ylabel="pixel std across samples", title="spread of G's samples (real: about 0.19)")
     for ax in axes:
         ax.legend(fontsize=8)
-    common.save_figure(fig, path)
+    hw4exp.save_figure(fig, path)
 
 
 def main():
-    args = common.arguments(__doc__)
+    args = hw4exp.arguments(__doc__)
     start = time.time()
-    runner = common.Runner(args, ["p3"])
+    runner = hw4exp.Runner(args, ["p3"])
     nb = runner.nb
     epochs = 1 if args.fast else 20
-    test_x, n = hw4lib.mnist(args.mnist, "test")[0], nb["P3_SAMPLES"]
-    floor = hw4lib.frechet(nb["classify"](runner.judge, test_x[n:2 * n], features=True),
-                           nb["classify"](runner.judge, test_x[:n], features=True))
+    (_, (val_x, _)), n = nb["gan_split"](*hw4lib.mnist(args.mnist, "train")), nb["P3_SAMPLES"]
+    floor = hw4lib.frechet(nb["classify"](runner.judge, val_x[n:2 * n], features=True),
+                           nb["classify"](runner.judge, val_x[:n], features=True))
     with runner as run:
         jobs = [dict(lr=lr, dropout=0.3, seed=s, epochs=epochs) for lr in RATES for s in SEEDS]
         results = run(train, jobs)
         by_rate = {lr: [r for r in results if r["lr"] == lr] for lr in RATES}
         best = max(RATES, key=lambda lr: np.mean(last(by_rate[lr], "conditioning_ema")))
-        versus_best = {lr: common.gain(last(by_rate[best], "conditioning_ema"), last(by_rate[lr], "conditioning_ema"))
+        versus_best = {lr: hw4exp.paired_gain(last(by_rate[best], "conditioning_ema"), last(by_rate[lr], "conditioning_ema"))
                        for lr in RATES if lr != best}
-        chosen = min(lr for lr in RATES if lr == best or versus_best[lr]["reading"] != "hurts")
+        chosen = min(lr for lr in RATES if lr == best or versus_best[lr]["verdict"] != "hurts")
         dropout_runs = run(train, [dict(lr=chosen, dropout=0.5, seed=s, epochs=epochs) for s in SEEDS])
     groups = {f"lr {lr:g}, dropout 0.3": by_rate[lr] for lr in RATES}
     groups[f"lr {chosen:g}, dropout 0.5"] = dropout_runs
-    dropout_gain = common.gain(last(by_rate[chosen], "conditioning_ema"), last(dropout_runs, "conditioning_ema"))
-    ema_gain = common.gain(last(by_rate[chosen], "conditioning"), last(by_rate[chosen], "conditioning_ema"))
-    ema_frechet = common.gain(last(by_rate[chosen], "frechet"), last(by_rate[chosen], "frechet_ema"), "lower")
+    dropout_gain = hw4exp.paired_gain(last(by_rate[chosen], "conditioning_ema"), last(dropout_runs, "conditioning_ema"))
+    ema_gain = hw4exp.paired_gain(last(by_rate[chosen], "conditioning"), last(by_rate[chosen], "conditioning_ema"))
+    ema_frechet = hw4exp.paired_gain(last(by_rate[chosen], "frechet"), last(by_rate[chosen], "frechet_ema"), "lower")
     figure(groups, Path(args.out) / f"{NAME}.png")
-    fmt = lambda g, f="+.3f": f"{hw4lib.ci_text(g['gain'], g['ci95'], f)} ({g['reading']})"
+    fmt = lambda g, f="+.3f": f"{hw4lib.ci_text(g['gain'], g['ci95'], f)} ({g['verdict']})"
     body = f"""
 The assignment's recipe as written, {epochs} epochs, seeds {SEEDS}. Each cell: the mean over the 3 seeds of the last
 epoch's value and its 95 % Student-t interval over the seeds (per-seed values in {NAME}.json). Conditioning: the share of
@@ -122,9 +122,9 @@ resolved below the best).
     data = {"epochs": epochs, "seeds": SEEDS, "rates": RATES, "best_rate": best, "chosen_rate": chosen,
             "frechet_floor": floor, "versus_best": {f"{lr:g}": g for lr, g in versus_best.items()},
             "dropout_0.5_gain": dropout_gain, "ema_gain": ema_gain, "ema_frechet_gain": ema_frechet,
-            "last_epoch": {name: {k: common.per_seed(last(runs, k)) for k in KEYS} for name, runs in groups.items()},
+            "last_epoch": {name: {k: hw4exp.per_seed(last(runs, k)) for k in KEYS} for name, runs in groups.items()},
             "runs": [*results, *dropout_runs]}
-    common.write_report(NAME, args, "Problem 3: the assignment's recipe, as written, over its open choices", body, data,
+    hw4exp.write_report(NAME, args, "Problem 3: the assignment's recipe, as written, over its open choices", body, data,
                         time.time() - start)
 
 

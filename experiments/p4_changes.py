@@ -1,7 +1,7 @@
 """Problem 4: what does each of three changes to the imputer add to the assignment's setup, alone and together?
 
-The baseline is the assignment's setup with the penalty summed over the patch at lambda = 0.1 (= lambda 10 on the
-mean; its 3 runs are read from experiments/p4_imputer.py's p4_imputer.json: the same code and seeds). Each change is
+The baseline is the assignment's setup with the penalty averaged over the patch at lambda = 10 (the notebook's
+graded lambda = 10; its 3 runs are read from experiments/p4_imputer.py's p4_imputer.json: the same code and seeds). Each change is
 added alone, 3 seeds, as long: a matching-aware D (it judges (image, patch) pairs; a real image with another image's
 patch is also fake), a wider G (200-512-1024-784), a whole-image L1 term (10 mean|G(z, p) - x|, where x is the image
 the patch came from) and the mode-seeking term (MSGAN, weight 0.02; pairs of fakes share a patch); then all three of
@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import hw4exp as common  # noqa: E402
+import hw4lib  # noqa: E402  (first: it pins the CPU kernels before torch loads)
+import hw4exp  # noqa: E402
 from hw4exp import SEEDS
 from p4_imputer import KEYS, figure, last, table, train
 
 NAME = "p4_changes"
-BASE = dict(reading="sum", lam=0.1)
+BASE = dict(reduction="mean", lam=10.0)
 CHANGES = {"matching-aware D": dict(matching_aware=True), "wider G": dict(hidden=(512, 1024)),
            "whole-image L1 (mu 10)": dict(recon_weight=10.0), "mode-seeking (w 0.02)": dict(ms_weight=0.02),
            "all three: matching-aware D + wider G + L1": dict(matching_aware=True, hidden=(512, 1024), recon_weight=10.0)}
@@ -30,22 +31,22 @@ COMPARED = ["label_consistency", "centre_mse", "specks_per_image"]
 
 
 def main():
-    args = common.arguments(__doc__)
+    args = hw4exp.arguments(__doc__)
     start = time.time()
-    imputer = common.earlier(args, "p4_imputer", "its runs are the baseline")
+    imputer = hw4exp.read_report(args, "p4_imputer", "its runs are the baseline")
     epochs = imputer["epochs"]
-    baseline = sorted([r for r in imputer["runs"] if (r["reading"], r["lam"]) == (BASE["reading"], BASE["lam"])],
+    baseline = sorted([r for r in imputer["runs"] if (r["reduction"], r["lam"]) == (BASE["reduction"], BASE["lam"])],
                       key=lambda r: r["seed"])
-    with common.Runner(args, ["p4"]) as run:
+    with hw4exp.Runner(args, ["p4"]) as run:
         results = run(train, [dict(name=c, **BASE, **kw, seed=s, epochs=epochs) for c, kw in CHANGES.items()
                               for s in SEEDS])
-    groups = {"the assignment's setup, lambda = 0.1 (sum)": baseline,
+    groups = {"the assignment's setup, lambda = 10 (mean)": baseline,
               **{f"+ {c}": [r for r in results if r["name"] == c] for c in CHANGES}}
-    gains = {c: {k: common.gain(last(baseline, k), last(groups[f"+ {c}"], k), "higher" if k == "label_consistency"
+    gains = {c: {k: hw4exp.paired_gain(last(baseline, k), last(groups[f"+ {c}"], k), "higher" if k == "label_consistency"
                                 else "lower") for k in COMPARED} for c in CHANGES}
     figure(groups, Path(args.out) / f"{NAME}.png", "each change alone: label consistency per epoch, per seed")
     body = f"""
-The assignment's setup (penalty summed over the patch, lambda = 0.1) and each change, {epochs} epochs, seeds
+The assignment's setup (the penalty averaged over the patch, lambda = 10) and each change, {epochs} epochs, seeds
 {SEEDS}; last epoch, mean over the seeds with its 95 % Student-t interval (columns as in [p4_imputer](p4_imputer.md)):
 
 {table(groups)}
@@ -53,14 +54,14 @@ The assignment's setup (penalty summed over the patch, lambda = 0.1) and each ch
 Each change's gain at the last epoch, paired by seed (95 % Student-t interval over the {len(SEEDS)} seeds; lower MSE
 and fewer specks are better):
 
-{common.gains_table(gains, COMPARED, lambda k: '+.4f' if 'mse' in k else '+.3f')}
+{hw4exp.gains_table(gains, COMPARED, lambda k: '+.4f' if 'mse' in k else '+.3f')}
 
 ![label consistency per epoch]({NAME}.png)
 """
     data = {"epochs": epochs, "seeds": SEEDS, "base": BASE, "changes": CHANGES, "gains": gains,
             "last_epoch": {name: {k: list(np.round(last(runs, k), 4)) for k in KEYS} for name, runs in groups.items()},
             "runs": results}
-    common.write_report(NAME, args, "Problem 4: three changes to the imputer, alone and together", body, data,
+    hw4exp.write_report(NAME, args, "Problem 4: three changes to the imputer, alone and together", body, data,
                         time.time() - start)
 
 
