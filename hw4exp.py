@@ -48,27 +48,27 @@ def definitions(fast, mnist, *parts):
 
 # ----------------------------------------------------------------------------- the judge
 def judge_key(nb, mnist):
-    """What the judge depends on: the code of DigitNet and of its training, the notebook's cell that splits MNIST and
-    trains it (train_judge), the MNIST training files' checksums, the mode and torch's version. A change to any of
-    them gives a new key."""
+    """What the judge depends on: the code of DigitNet, of its training and of the split it trains on, the number of
+    held-out digits, the mode, torch's version and the MNIST training files' checksums. A change to any of them gives
+    a new key."""
     import hashlib
     import inspect
-    [cell] = [c for c in hw4lib.notebook_cells(NOTEBOOK, "defs") if "def train_judge(" in c]
-    parts = [inspect.getsource(hw4lib.DigitNet), inspect.getsource(hw4lib.train_digit_classifier), cell, str(nb["FAST"]),
+    parts = [inspect.getsource(f) for f in (hw4lib.DigitNet, hw4lib.train_digit_classifier, hw4lib.train_judge,
+                                            hw4lib.holdout)] + [str(nb["GAN_VALIDATION"]), str(nb["FAST"]),
              torch.__version__, *(hw4lib.hw4data.md5sum(Path(mnist) / name) for name in sorted(hw4lib.hw4data.MNIST_FILES))]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def judge(nb, mnist):
-    """The notebook's DigitNet (nb["train_judge"] on the GANs' training digits), trained once per key (judge_key) and
+    """The notebook's DigitNet (hw4lib.train_judge on the GANs' training digits), trained once per key (judge_key) and
     kept as a state dict in the cache folder (hw4data.cache_dir()); loaded with weights_only=True."""
     path = hw4lib.hw4data.cache_dir() / "judges" / f"digitnet-{judge_key(nb, mnist)}.pt"
     net = hw4lib.DigitNet().to(nb["DEVICE"])
     if path.exists():
         net.load_state_dict(torch.load(path, map_location=nb["DEVICE"], weights_only=True))
         return net.eval()
-    (x, y), _ = nb["gan_split"](*hw4lib.mnist(mnist, "train"))
-    net = nb["train_judge"](x, y, nb["DEVICE"])
+    (x, y), _ = hw4lib.holdout(*hw4lib.mnist(mnist, "train"), nb["GAN_VALIDATION"])
+    net = hw4lib.train_judge(x, y, nb["FAST"], nb["SEED"], nb["DEVICE"])
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(net.state_dict(), path.with_suffix(".part"))
     path.with_suffix(".part").replace(path)
@@ -86,10 +86,18 @@ def _init(fast, mnist, parts, use_judge):
     torch.set_num_threads(1)
     WORKER.update(nb=nb, judge=judge(nb, mnist) if use_judge else None)
     WORKER["train_x"], WORKER["train_y"] = hw4lib.mnist(mnist, "train")
-    if "gan_split" in nb:                     # problems 3 and 4: the GANs' training digits and the held-out ones
-        (WORKER["train_x"], WORKER["train_y"]), (WORKER["val_x"], WORKER["val_y"]) = nb["gan_split"](
-            WORKER["train_x"], WORKER["train_y"])
+    if "GAN_VALIDATION" in nb:                # problems 3 and 4: the GANs' training digits and the held-out ones
+        (WORKER["train_x"], WORKER["train_y"]), (WORKER["val_x"], WORKER["val_y"]) = hw4lib.holdout(
+            WORKER["train_x"], WORKER["train_y"], nb["GAN_VALIDATION"])
     WORKER["test_x"], WORKER["test_y"] = hw4lib.mnist(mnist, "test")
+
+
+def _cpu_kernels():
+    """The instruction set of PyTorch's CPU kernels in this process (hw4lib pins "AVX2" on x86)."""
+    return torch.backends.cpu.get_cpu_capability()
+
+
+RUN_FACTS = {}   # facts of this run for its report: the workers' CPU kernels
 
 
 class Runner:
@@ -106,6 +114,7 @@ class Runner:
     def __enter__(self):
         self.pool = mp.get_context("spawn").Pool(self.args.workers, _init, (self.args.fast, self.args.mnist,
                                                                             self.parts, self.use_judge))
+        RUN_FACTS["worker_cpu_kernels"] = self.pool.apply(_cpu_kernels)     # recorded in the report
         return self
 
     def __exit__(self, *exc):
@@ -179,7 +188,7 @@ def write_report(name, args, title, body, data, seconds):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     facts = {"command": f"python experiments/{name}.py" + (" --fast" if args.fast else ""), "fast": args.fast,
-             "machine": machine(args), "minutes": round(seconds / 60, 1)}
+             "machine": machine(args), "minutes": round(seconds / 60, 1), **RUN_FACTS}
     head = (f"# {title}\n\n`{facts['command']}`: {facts['minutes']} min on {facts['machine']}"
             + (" (**FAST mode: tiny runs, not evidence**)" if args.fast else "") + ".\n\n")
     (out / f"{name}.md").write_text(head + body.strip() + "\n")

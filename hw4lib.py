@@ -305,6 +305,20 @@ def train_digit_classifier(x, y, epochs, seed, device):
     return net.eval()
 
 
+def train_judge(x, y, fast, seed, device):
+    """The DigitNet that scores both GANs of the notebook and of experiments/ (one recipe): trained for 3 epochs on
+    images x and labels y (fast: the first 2,000 for 1 epoch)."""
+    n = 2000 if fast else len(x)
+    return train_digit_classifier(x[:n], y[:n], 1 if fast else 3, seed, device)
+
+
+def holdout(x, y, n):
+    """Images x and labels y -> ((all but the last n), (the last n)): a training part and a held-out part."""
+    if not 0 < n < len(x):
+        raise ValueError(f"holdout: cannot hold out {n} of {len(x)} images.")
+    return (x[:-n], y[:-n]), (x[-n:], y[-n:])
+
+
 @torch.no_grad()
 def _from_features(net, images, head):
     """head(penultimate features) of the classifier for B x 28 x 28 images in [0, 1], in chunks, on the CPU."""

@@ -78,7 +78,7 @@ def main():
     runner = hw4exp.Runner(args, ["p3"])
     nb = runner.nb
     epochs = 1 if args.fast else 20
-    (_, (val_x, _)), n = nb["gan_split"](*hw4lib.mnist(args.mnist, "train")), nb["P3_SAMPLES"]
+    (_, (val_x, _)), n = hw4lib.holdout(*hw4lib.mnist(args.mnist, "train"), nb["GAN_VALIDATION"]), nb["P3_SAMPLES"]
     floor = hw4lib.frechet(nb["classify"](runner.judge, val_x[n:2 * n], features=True),
                            nb["classify"](runner.judge, val_x[:n], features=True))
     with runner as run:

@@ -1,12 +1,11 @@
 """Problem 4: what does each of three changes to the imputer add to the assignment's setup, alone and together?
 
-The baseline is the assignment's setup with the penalty averaged over the patch at lambda = 10 (the notebook's
-graded lambda = 10; its 3 runs are read from experiments/p4_imputer.py's p4_imputer.json: the same code and seeds). Each change is
-added alone, 3 seeds, as long: a matching-aware D (it judges (image, patch) pairs; a real image with another image's
-patch is also fake), a wider G (200-512-1024-784), a whole-image L1 term (10 mean|G(z, p) - x|, where x is the image
-the patch came from) and the mode-seeking term (MSGAN, weight 0.02; pairs of fakes share a patch); then all three of
-the three changes together (matching-aware D, wider G, L1). Gains are paired by seed, with a Student-t
-interval over the 3 seeds.
+The baseline is the assignment's setup with the penalty averaged over the patch at lambda = 10 (the notebook's graded
+lambda = 10; its 3 runs are read from experiments/p4_imputer.py's p4_imputer.json: the same code and seeds). Each
+change is added alone, 3 seeds, as long: a matching-aware D (it judges (image, patch) pairs; a real image with another
+image's patch is also fake), a wider G (200-512-1024-784), a whole-image L1 term (10 mean|G(z, p) - x|, where x is the
+image the patch came from); then the three together. Gains are paired by seed, with a Student-t interval over the 3
+seeds.
 
 Usage:  python experiments/p4_changes.py [--fast]   (after experiments/p4_imputer.py with the same --fast and --out)
 """
@@ -25,7 +24,7 @@ from p4_imputer import KEYS, figure, last, table, train
 NAME = "p4_changes"
 BASE = dict(reduction="mean", lam=10.0)
 CHANGES = {"matching-aware D": dict(matching_aware=True), "wider G": dict(hidden=(512, 1024)),
-           "whole-image L1 (mu 10)": dict(recon_weight=10.0), "mode-seeking (w 0.02)": dict(ms_weight=0.02),
+           "whole-image L1 (mu 10)": dict(recon_weight=10.0),
            "all three: matching-aware D + wider G + L1": dict(matching_aware=True, hidden=(512, 1024), recon_weight=10.0)}
 COMPARED = ["label_consistency", "centre_mse", "specks_per_image"]
 

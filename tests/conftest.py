@@ -1,11 +1,19 @@
 """Shared fixtures: the data built once per session into a temporary folder, the notebook's definition cells
 (no training) for the unit tests, and one FAST run of the whole notebook on a fresh kernel for every test that
-needs trained outputs."""
+needs trained outputs.
+
+The tests come in three tiers, selected with `pytest -m TIER` (the README's test command runs all three):
+- unit: functions and the notebook's definitions against hand computations; no notebook run, no data build,
+  no experiment run, no committed result read (under a minute);
+- fast: the data build, FAST runs of the notebook (papermill and a Jupyter server's kernel) and of every
+  experiment, the download path;
+- committed: the committed notebook, HTML, README and reports agree with each other and come from full runs.
+A test's tier is its module's (TIERS below), or the `fast` tier for any unit-module test that uses the data build
+or the FAST run."""
 import json
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -35,10 +43,10 @@ def built(sources, tmp_path_factory):
     return out
 
 
-def definitions(part, **params):
+def definitions(*parts, **params):
     """A namespace with the notebook's parameters (`params` overriding them) and the cells tagged `defs` of the
-    setup and of `part`: its functions, classes and settings, nothing trained and no data read."""
-    return hw4lib.notebook_definitions(NOTEBOOK, part, **{"RESULTS_DIR": tempfile.mkdtemp(prefix="hw4-defs-"), **params})
+    setup and of `parts`: its functions, classes and settings; nothing trained, no data read, no file written."""
+    return hw4lib.notebook_definitions(NOTEBOOK, *parts, **params)
 
 
 @pytest.fixture(scope="session")
@@ -66,3 +74,25 @@ def fast_run(fast_params, tmp_path_factory):
     metrics = execute_metrics(NOTEBOOK, fast_params, out)
     return {"path": out, "nb": json.loads(out.read_text()), "params": fast_params,
             "results": Path(fast_params["RESULTS_DIR"]), "metrics": metrics}
+
+
+TIERS = {"test_report": "committed", "test_data": "fast", "test_download": "fast", "test_experiments": "fast",
+         "test_jupyter": "fast"}                  # every other module: unit
+SLOW_FIXTURES = {"built", "fast_run", "fast_params"}
+
+
+def pytest_configure(config):
+    for tier, what in (("unit", "fast checks of functions and definitions (no notebook or experiment run)"),
+                       ("fast", "the data build and FAST runs of the notebook and experiments"),
+                       ("committed", "the committed notebook, HTML, README and reports")):
+        config.addinivalue_line("markers", f"{tier}: {what}")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if any(m.name in ("unit", "fast", "committed") for m in item.iter_markers()):
+            continue                                 # marked by hand
+        tier = TIERS.get(item.module.__name__.rsplit(".", 1)[-1], "unit")
+        if tier == "unit" and SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            tier = "fast"
+        item.add_marker(getattr(pytest.mark, tier))

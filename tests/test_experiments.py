@@ -13,7 +13,8 @@ import pytest
 
 from conftest import ROOT, SOURCES
 
-import hw4exp as common  # noqa: E402
+import hw4exp  # noqa: E402
+import torch  # noqa: E402
 
 
 def run(name, out, *extra, data=None):
@@ -33,6 +34,8 @@ def _report(out, name):
     text = (out / f"{name}.md").read_text()
     assert data["fast"] is True and "FAST mode" in text and (out / f"{name}.png").stat().st_size > 1000
     assert f"python experiments/{name}.py --fast" in text
+    assert data["worker_cpu_kernels"] == torch.backends.cpu.get_cpu_capability()    # hw4lib's pin holds in the workers
+    assert "/tmp" not in json.dumps(data) and str(ROOT) not in json.dumps(data)     # no path of this machine
     return data, text
 
 
@@ -45,27 +48,26 @@ def test_follow_ups_need_their_first_experiment(out):
 def test_p3_experiments(out):
     assert run("p3_recipe", out).returncode == 0
     data, text = _report(out, "p3_recipe")
-    assert data["chosen_rate"] in data["rates"] and len(data["runs"]) == 3 * len(data["rates"]) + 3
+    assert len(data["runs"]) == 3 * len(data["rates"]) + 3
     assert all(len(r["history"]) == data["epochs"] for r in data["runs"])
-    assert "conditioning_ema" in data["runs"][0]["history"][-1] and "Chosen: lr" in text
+    assert {"conditioning", "conditioning_ema"} <= set(data["runs"][0]["history"][-1]) and "Chosen: lr" in text
     assert run("p3_changes", out).returncode == 0
     data, text = _report(out, "p3_changes")
-    assert set(data["gains"]) == {"label gain 5", "matching-aware D", "R1 penalty (gamma 10)"}
-    for g in data["gains"].values():
-        assert g["frechet_ema"]["reading"] in ("helps", "hurts", "not resolved")
-        assert g["d_fake_acc"]["reading"] in ("higher", "lower", "not resolved")
+    assert set(data["gains"]) == {"one-hot times 5", "matching-aware D", "R1 penalty (gamma 10)"}
 
 
 def test_p4_experiments(out):
     assert run("p4_imputer", out).returncode == 0
     data, _ = _report(out, "p4_imputer")
     assert set(data["gains"]) == {"mean", "sum"} and set(data["reproduces"]) == {"mean", "sum"}
-    assert len(data["runs"]) == 5 * 3
+    assert len(data["runs"]) == 4 * 3                  # sum 0.1 is mean 10: trained once
+    runs = {(r["reduction"], r["lam"]) for r in data["runs"]}
+    assert runs == {("mean", 0.0), ("mean", 0.1), ("mean", 10.0), ("sum", 10.0)}
     assert run("p4_changes", out).returncode == 0
     data, _ = _report(out, "p4_changes")
-    assert len(data["gains"]) == 5 and len(data["runs"]) == 5 * 3
-    ms = [r for r in data["runs"] if r["name"] == "mode-seeking (w 0.02)"]
-    assert len(ms) == 3 and all(r["ms_weight"] == 0.02 for r in ms)
+    assert len(data["gains"]) == 4 and len(data["runs"]) == 4 * 3
+    l1 = [r for r in data["runs"] if r["name"] == "whole-image L1 (mu 10)"]
+    assert len(l1) == 3 and all(r["recon_weight"] == 10.0 and r["reduction"] == "mean" and r["lam"] == 10 for r in l1)
 
 
 def test_p1_ablation(out, built):
@@ -84,7 +86,6 @@ def test_p2_experiments(out, built):
     assert result.returncode == 0, result.stderr[-2000:]
     data, _ = _report(out, "p2_beta")
     assert len(data["runs"]) == 6 and set(data["gains"]) == {"ks_chosen", "rho_chosen", "rho_best", "r2_all", "test_elbo"}
-    assert all(r["rho_best"] >= r["rho_chosen"] for r in data["runs"])
     result = run("p2_effects", out, "--effects", "rotation,frame (the stand-in)")
     assert result.returncode == 0, result.stderr[-2000:]
     data, text = _report(out, "p2_effects")
@@ -113,14 +114,30 @@ def test_an_unknown_effect_is_refused(out):
     assert result.returncode != 0 and "unknown effect" in result.stderr and "corner spot" in result.stderr
 
 
-def test_gain_pairs_by_seed_and_words_the_interval():
-    """gain(): with minus without per seed, its Student-t interval (here by hand), and the word the interval allows
-    for a score where higher is better, lower is better, or neither."""
+def test_paired_gain_pairs_by_seed_and_words_the_interval():
+    """paired_gain(): with minus without per seed, its Student-t interval (here by hand), and the verdict the interval
+    allows for a score where higher is better, lower is better, or neither."""
     without, with_it = [0.80, 0.85, 0.90], [0.82, 0.871, 0.919]                # gains 0.020, 0.021, 0.019
     half = 4.302653 * 0.001 / 3 ** 0.5
-    g = common.gain(without, with_it)
+    g = hw4exp.paired_gain(without, with_it)
     assert g["gain"] == pytest.approx(0.02) and g["ci95"] == pytest.approx([0.02 - half, 0.02 + half], rel=1e-5)
-    assert g["reading"] == "helps" and common.gain(without, with_it, better="lower")["reading"] == "hurts"
-    assert common.gain(without, with_it, better=None)["reading"] == "higher"
-    assert common.gain(with_it, without, better="lower")["reading"] == "helps"
-    assert common.gain([0.8, 0.9, 0.85], [0.9, 0.8, 0.86])["reading"] == "not resolved"
+    assert g["verdict"] == "helps" and hw4exp.paired_gain(without, with_it, better="lower")["verdict"] == "hurts"
+    assert hw4exp.paired_gain(without, with_it, better=None)["verdict"] == "higher"
+    assert hw4exp.paired_gain(with_it, without, better="lower")["verdict"] == "helps"
+    assert hw4exp.paired_gain([0.8, 0.9, 0.85], [0.9, 0.8, 0.86])["verdict"] == "not resolved"
+
+
+def test_the_judge_is_cached_under_its_code_and_data(tmp_path, monkeypatch, sources):
+    """The key changes with the mode and with the digits held out; the cache holds a state dict that loads with
+    weights_only=True."""
+    nb = hw4exp.definitions(True, sources / "mnist", "p3")
+    key = hw4exp.judge_key(nb, sources / "mnist")
+    assert key == hw4exp.judge_key(nb, sources / "mnist") != hw4exp.judge_key({**nb, "FAST": False}, sources / "mnist")
+    assert hw4exp.judge_key({**nb, "GAN_VALIDATION": 5_000}, sources / "mnist") != key
+    monkeypatch.setenv("HW4_CACHE", str(tmp_path))
+    net = hw4exp.judge(nb, sources / "mnist")
+    [saved] = (tmp_path / "judges").glob("digitnet-*.pt")
+    state = torch.load(saved, weights_only=True)
+    assert all(torch.equal(state[k], v) for k, v in net.state_dict().items())
+    again = hw4exp.judge(nb, sources / "mnist")                         # from the cache, not retrained
+    assert all(torch.equal(again.state_dict()[k], v) for k, v in state.items())

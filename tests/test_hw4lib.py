@@ -143,6 +143,30 @@ def test_notebook_cells_by_tag():
     assert p1 and not set(p1) & set(hw4lib.notebook_cells(NOTEBOOK, "p2"))
 
 
+def _notebook(tmp_path, cells):
+    import json
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps({"cells": [{"cell_type": "code", "metadata": {"tags": tags}, "source": [src]}
+                                          for tags, src in cells]}))
+    return path
+
+
+def test_notebook_definitions_find_the_parameters_by_tag_and_run_only_defs(tmp_path):
+    path = _notebook(tmp_path, [(["setup", "defs"], "A = X * 2"), (["parameters"], "X = 1"), (["p1", "defs"], "B = A + 1"),
+                                (["p1"], "raise SystemExit('a cell that is not a definition ran')"),
+                                (["p2", "defs"], "C = 0")])
+    ns = hw4lib.notebook_definitions(path, "p1", X=5)
+    assert ns["X"] == 5 and ns["A"] == 10 and ns["B"] == 11 and "C" not in ns
+    bad = _notebook(tmp_path, [(["parameters"], "X = 1"), (["parameters"], "Y = 2")])
+    with pytest.raises(ValueError, match="2 cells tagged 'parameters'"):
+        hw4lib.notebook_definitions(bad)
+
+
+def test_the_notebooks_definitions_make_no_results_folder(tmp_path):
+    hw4lib.notebook_definitions(NOTEBOOK, "p1", "p2", "p3", "p4", RESULTS_DIR=str(tmp_path / "results"))
+    assert not (tmp_path / "results").exists()
+
+
 def test_timed_adds_up(monkeypatch):
     clock = iter([10.0, 10.25, 20.0, 20.5])                 # two blocks of 0.25 s and 0.5 s on a fake clock
     monkeypatch.setattr(hw4lib.time, "time", lambda: next(clock))
@@ -195,6 +219,6 @@ def test_ci_text_and_markdown_table_by_hand():
     assert hw4lib.markdown_table(["a", "b"], [[1, "x"], [2, "y"]]) == "| a | b |\n|---|---|\n| 1 | x |\n| 2 | y |"
 
 
-def test_reading_follows_the_interval():
-    assert hw4lib.reading([0.01, 0.02]) == "helps" and hw4lib.reading([-0.2, -0.1]) == "hurts"
-    assert hw4lib.reading([-0.01, 0.02]) == "not resolved"
+def test_verdict_follows_the_interval():
+    assert hw4lib.verdict([0.01, 0.02]) == "helps" and hw4lib.verdict([-0.2, -0.1]) == "hurts"
+    assert hw4lib.verdict([-0.01, 0.02]) == "not resolved"

@@ -71,9 +71,9 @@ def test_calibration_moves_the_threshold_to_the_new_speakers(nb):
     w = torch.tensor([0.1, np.sqrt(1 - 0.01)], dtype=torch.float32)
     E = torch.stack([u, v, w])
     pairs, y = np.array([[0, 1]] * 10 + [[0, 2]] * 10), np.r_[np.ones(10), np.zeros(10)].astype(np.float32)
-    assert nb["accuracy"](nb["pair_probs"](E, pairs, *model.wb()), y) == 0.5
+    assert nb["accuracy"](nb["pair_probs"](E, pairs, *model.w_and_b()), y) == 0.5
     nb["calibrate"](model, E, pairs, y)
-    assert nb["accuracy"](nb["pair_probs"](E, pairs, *model.wb()), y) == 1.0
+    assert nb["accuracy"](nb["pair_probs"](E, pairs, *model.w_and_b()), y) == 1.0
     assert all(torch.equal(t, before[k]) for k, t in model.encoder.state_dict().items())
 
 
@@ -100,7 +100,7 @@ def test_one_siamese_step_against_a_hand_computation(nb):
     pairs, labels, classes = torch.tensor([[0, 1], [2, 3], [0, 2]]), torch.tensor([1.0, 0.0, 0.0]), torch.tensor([0, 0, 1, 2])
     E = x.numpy() / np.linalg.norm(x.numpy(), axis=1, keepdims=True)
     dirs = model.speaker_dirs.detach().numpy()
-    w, b = model.wb()
+    w, b = model.w_and_b()
     inner = (E[pairs[:, 0]] * E[pairs[:, 1]]).sum(1)
     p = 1 / (1 + np.exp(-(w * inner + b)))
     y = labels.numpy()
@@ -110,7 +110,7 @@ def test_one_siamese_step_against_a_hand_computation(nb):
     logits = 30 * cos
     am = np.mean(np.log(np.exp(logits).sum(1)) - logits[np.arange(4), classes.numpy()])
     lr = 0.1
-    loss, acc = nb["siamese_step"](model, torch.optim.SGD(model.parameters(), lr=lr), x, pairs, labels, classes)
+    loss, acc = nb["siamese_step"](model, torch.optim.SGD(model.parameters(), lr=lr), x, pairs, labels, classes).tolist()
     assert loss == pytest.approx(pair_loss + am, rel=1e-4)
     assert acc == pytest.approx(np.mean((p > 0.5) == y))
     assert model.b.item() == pytest.approx(b - lr * np.mean(p - y), rel=1e-5)
@@ -120,7 +120,7 @@ def test_one_siamese_step_against_a_hand_computation(nb):
     with torch.no_grad():
         fresh.w.fill_(w), fresh.b.fill_(b)
     pair_only, _ = nb["siamese_step"](fresh, torch.optim.SGD(fresh.parameters(), lr=lr), x, pairs, labels, classes,
-                                      am_softmax=False)
+                                      am_softmax=False).tolist()
     assert pair_only == pytest.approx(pair_loss, rel=1e-5)
 
 

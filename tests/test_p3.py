@@ -19,7 +19,7 @@ def test_assignment_layer_sizes(nb):
     assert sizes(G) == [(110, 200), (200, 400), (400, 784)]
     assert sizes(D) == [(794, 400), (400, 200), (200, 100), (100, 1)]
     out = G(torch.randn(4, 100), nb["one_hot"](torch.tensor([0, 3, 7, 9]), 1.0))
-    assert out.shape == (4, 28, 28) and out.abs().max() <= 1
+    assert out.shape == (4, 28, 28)
 
 
 def test_one_hot_and_balanced_labels(nb):
@@ -115,7 +115,8 @@ def test_label_use_after_an_epoch(nb):
     real = (x, y, (y + 1) % 10)
     for backwards, expected in ((False, 1.0), (True, 0.0)):
         D = _LabelReader(backwards)
-        record = nb["cgan_on_epoch"](_Brightness(), _Brightness(), D, 1.0, _Reader(), torch.randn(50, 2), real, seed=0)
+        record = nb["cgan_on_epoch"](_Brightness(), _Brightness(), D, 1.0, _Reader(), torch.randn(50, 2), real, seed=0,
+                                     raw=True)
         assert record["label_use"] == expected and D.training          # D back in training mode
         assert record["conditioning"] == record["conditioning_ema"] == pytest.approx(0.9)
 
@@ -165,12 +166,13 @@ def test_one_cgan_step_against_a_hand_computation(nb, r1_weight):
 
 def test_fast_run_outputs(fast_run):
     m = fast_run["metrics"]
-    assert m["p3_epochs"] == 2 and 0 <= m["p3_worst_digit"] <= 9 and m["p3_worst_digit_accuracy"] <= m["p3_conditioning"]
+    assert m["p3_epochs"] == 2 and m["gan_validation_digits"] == 10_000
     assert m["p3_frechet"] > m["p3_frechet_floor"] > 0         # 2 x 20 steps of training: far from real digits
     assert m["mnist_specks"] < 0.01                             # real digits have (almost) no stray specks
     curves = json.loads((fast_run["results"] / "curves.json").read_text())
-    assert len(curves["p3"]) == 2 and {"conditioning", "conditioning_ema", "frechet_ema", "label_use", "d_real_acc",
+    assert len(curves["p3"]) == 2 and {"conditioning_ema", "frechet_ema", "label_use", "d_real_acc",
                                        "d_fake_acc"} <= set(curves["p3"][0])
+    assert "conditioning" not in curves["p3"][0]              # the graded run scores the weight average only
     f = np.load(fast_run["results"] / "p3_samples.npz")
     n = len(f["labels"])
     assert n >= 100 and f["images"].shape == (n, 28, 28) and f["images"].dtype == np.uint8
