@@ -13,13 +13,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import hw4lib  # noqa: E402  (first: it pins the CPU kernels before torch loads)
 import hw4exp  # noqa: E402
 from hw4exp import SEEDS
-from p4_imputer import KEYS, figure, last, table, train
+from p4_imputer import figure, last, last_epochs, table, train
 
 NAME = "p4_changes"
 BASE = dict(reduction="mean", lam=10.0)
@@ -58,8 +57,7 @@ and fewer specks are better):
 ![label consistency per epoch]({NAME}.png)
 """
     data = {"epochs": epochs, "seeds": SEEDS, "base": BASE, "changes": CHANGES, "gains": gains,
-            "last_epoch": {name: {k: list(np.round(last(runs, k), 4)) for k in KEYS} for name, runs in groups.items()},
-            "runs": results}
+            "last_epoch": last_epochs(groups), "runs": results}
     hw4exp.write_report(NAME, args, "Problem 4: three changes to the imputer, alone and together", body, data,
                         time.time() - start)
 

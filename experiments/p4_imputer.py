@@ -53,6 +53,11 @@ def last(runs, key):
     return [r["history"][-1][key] for r in runs]
 
 
+def last_epochs(groups):
+    """Per setting, each key's last-epoch value per seed (rounded), for the JSON."""
+    return {name: {k: list(np.round(last(runs, k), 4)) for k in KEYS} for name, runs in groups.items()}
+
+
 def table(groups):
     rows = ["| setting | " + " | ".join(KEYS) + " |", "|" + "---|" * (len(KEYS) + 1)]
     for name, runs in groups.items():
@@ -109,8 +114,7 @@ Gains in label consistency, paired by seed (95 % Student-t interval over the {le
 ![label consistency per epoch]({NAME}.png)
 """
     data = {"epochs": epochs, "seeds": SEEDS, "gains": gains, "reproduces": reproduces,
-            "last_epoch": {name: {k: list(np.round(last(runs, k), 4)) for k in KEYS} for name, runs in groups.items()},
-            "runs": results}
+            "last_epoch": last_epochs(groups), "runs": results}
     hw4exp.write_report(NAME, args, "Problem 4: the patch penalty as a mean or as a sum", body, data,
                         time.time() - start)
 
