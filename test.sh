@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test suite: install (Python packages, and Debian's chromium for the report test), then
 # pytest: builds the data into a temporary folder, runs the notebook's parts and the whole
-# notebook in FAST mode on a fresh kernel, and checks the committed report. Extra arguments go to pytest.
+# notebook in FAST mode on a fresh kernel, and checks the committed report. Extra arguments go to pytest:
+# `./test.sh -m unit` (under a minute), `-m fast` or `-m committed` runs one tier (tests/conftest.py).
 set -euo pipefail
 cd "$(dirname "$0")"
 bash setup_env.sh
