@@ -81,19 +81,25 @@ WORKER = {}      # in each worker process: the notebook's namespace "nb", the ju
 
 
 def _init(fast, mnist, parts, use_judge):
-    os.chdir(ROOT)
-    nb = definitions(fast, mnist, *parts)
-    torch.set_num_threads(1)
-    WORKER.update(nb=nb, judge=judge(nb, mnist) if use_judge else None)
-    WORKER["train_x"], WORKER["train_y"] = hw4lib.mnist(mnist, "train")
-    if "GAN_VALIDATION" in nb:                # problems 3 and 4: the GANs' training digits and the held-out ones
-        (WORKER["train_x"], WORKER["train_y"]), (WORKER["val_x"], WORKER["val_y"]) = hw4lib.holdout(
-            WORKER["train_x"], WORKER["train_y"], nb["GAN_VALIDATION"])
-    WORKER["test_x"], WORKER["test_y"] = hw4lib.mnist(mnist, "test")
+    try:
+        os.chdir(ROOT)
+        nb = definitions(fast, mnist, *parts)
+        torch.set_num_threads(1)
+        WORKER.update(nb=nb, judge=judge(nb, mnist) if use_judge else None)
+        WORKER["train_x"], WORKER["train_y"] = hw4lib.mnist(mnist, "train")
+        if "GAN_VALIDATION" in nb:                # problems 3 and 4: the GANs' training digits and the held-out ones
+            (WORKER["train_x"], WORKER["train_y"]), (WORKER["val_x"], WORKER["val_y"]) = hw4lib.holdout(
+                WORKER["train_x"], WORKER["train_y"], nb["GAN_VALIDATION"])
+        WORKER["test_x"], WORKER["test_y"] = hw4lib.mnist(mnist, "test")
+    except Exception as error:                    # kept for _cpu_kernels to raise: a failed initializer would
+        WORKER["init_error"] = error              # otherwise be restarted by the pool forever
 
 
 def _cpu_kernels():
-    """The instruction set of PyTorch's CPU kernels in this process (hw4lib pins "AVX2" on x86)."""
+    """The instruction set of PyTorch's CPU kernels in this process (hw4lib pins "AVX2" on x86); raises the error
+    that stopped the worker's set-up, if one did."""
+    if "init_error" in WORKER:
+        raise WORKER["init_error"]
     return torch.backends.cpu.get_cpu_capability()
 
 
