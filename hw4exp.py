@@ -120,7 +120,11 @@ class Runner:
     def __enter__(self):
         self.pool = mp.get_context("spawn").Pool(self.args.workers, _init, (self.args.fast, self.args.mnist,
                                                                             self.parts, self.use_judge))
-        RUN_FACTS["worker_cpu_kernels"] = self.pool.apply(_cpu_kernels)     # recorded in the report
+        try:
+            RUN_FACTS["worker_cpu_kernels"] = self.pool.apply(_cpu_kernels)     # recorded in the report
+        except Exception:
+            self.pool.terminate()
+            raise
         return self
 
     def __exit__(self, *exc):

@@ -1,5 +1,6 @@
 """experiments/: each script's FAST run writes its report and JSON; the follow-up scripts refuse to run without the
 JSON they build on."""
+import argparse
 import json
 import os
 import subprocess
@@ -141,3 +142,11 @@ def test_the_judge_is_cached_under_its_code_and_data(tmp_path, monkeypatch, sour
     assert all(torch.equal(state[k], v) for k, v in net.state_dict().items())
     again = hw4exp.judge(nb, sources / "mnist")                         # from the cache, not retrained
     assert all(torch.equal(again.state_dict()[k], v) for k, v in state.items())
+
+
+def test_a_worker_that_cannot_start_stops_the_run(tmp_path):
+    """A worker whose set-up fails (here: no MNIST) raises that error in the main process instead of hanging."""
+    args = argparse.Namespace(fast=True, mnist=str(tmp_path / "no-mnist"), workers=1)
+    with pytest.raises(hw4exp.hw4lib.hw4data.DataError, match="no-mnist"):
+        with hw4exp.Runner(args, ["p1"], use_judge=False):
+            pass
