@@ -178,7 +178,7 @@ ANSWERS = {   # problem -> every number of its Answer, in order: 'key:fmt' from 
     2: ["p2_K:d", "p2_seeds:d", "p2_rho_chosen_mean:.3f", "p2_rho_chosen_ci95[0]:.3f", "p2_rho_chosen_ci95[1]:.3f",
         "p2_rho_chosen_min:.3f"],
     3: ["0.3", "0.0005", "p3_epochs:d", "p3_conditioning:.3f", "p3_conditioning_ci95[0]:.3f",
-        "p3_conditioning_ci95[1]:.3f", "1,000", "p3_worst_digit_accuracy:.2f", "p3_frechet_ratio:.1f", "1",
+        "p3_conditioning_ci95[1]:.3f", "1,000", "p3_worst_digit_accuracy:.2f", "p3_frechet_ratio:.1f",
         "p3_d_real_acc:.2f", "p3_d_fake_acc:.2f", "0.5"],
     4: ["100", "10", "1,000", "p4_lc_10:.3f", "p4_lc_10_ci95[0]:.3f", "p4_lc_10_ci95[1]:.3f", "p4_centre_mse_10:.4f",
         "0.1", "p4_lc_0.1:.3f", "p4_lc_0.1_ci95[0]:.3f", "p4_lc_0.1_ci95[1]:.3f", "0", "p4_lc_0:.3f",
