@@ -38,8 +38,7 @@ def experiment(name):
 
 
 def ci(g, fmt="+.3f"):
-    verdict = g.get("verdict", g.get("reading"))     # "reading": the key's name in reports written before it was renamed
-    return f"{g['gain']:{fmt}} [{g['ci95'][0]:{fmt}}, {g['ci95'][1]:{fmt}}] ({verdict})"
+    return f"{g['gain']:{fmt}} [{g['ci95'][0]:{fmt}}, {g['ci95'][1]:{fmt}}] ({g['verdict']})"
 
 
 def experiments_table():
