@@ -63,8 +63,8 @@ def judge(nb, mnist):
     """The notebook's DigitNet (hw4lib.train_judge on the GANs' training digits), trained once per key (judge_key) and
     kept as a state dict in the cache folder (hw4data.cache_dir()); loaded with weights_only=True."""
     path = hw4lib.hw4data.cache_dir() / "judges" / f"digitnet-{judge_key(nb, mnist)}.pt"
-    net = hw4lib.DigitNet().to(nb["DEVICE"])
     if path.exists():
+        net = hw4lib.DigitNet().to(nb["DEVICE"])
         net.load_state_dict(torch.load(path, map_location=nb["DEVICE"], weights_only=True))
         return net.eval()
     (x, y), _ = hw4lib.holdout(*hw4lib.mnist(mnist, "train"), nb["GAN_VALIDATION"])

@@ -140,6 +140,7 @@ def test_the_judge_is_cached_under_its_code_and_data(tmp_path, monkeypatch, sour
     [saved] = (tmp_path / "judges").glob("digitnet-*.pt")
     state = torch.load(saved, weights_only=True)
     assert all(torch.equal(state[k], v) for k, v in net.state_dict().items())
+    monkeypatch.setattr(hw4exp.hw4lib, "mnist", lambda *a: pytest.fail("the cached judge was trained again"))
     again = hw4exp.judge(nb, sources / "mnist")                         # from the cache, not retrained
     assert all(torch.equal(again.state_dict()[k], v) for k, v in state.items())
 
