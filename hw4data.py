@@ -11,6 +11,8 @@ builds files of exactly the same format from public corpora:
   16 languages, read into the speakers' own microphones (the shared sample's 20 speakers but one,
   who has only 8 clips long enough), the original MP3 files decoded by soundfile (libsndfile with
   mpg123; never audioread) and cut exactly as the LibriSpeech rows.
+* `dev_cv.pkl`: the same from 18 other Common Voice speakers (15 languages, none in `tes_cv.pkl`), for choosing
+  what holds up on other microphones; no reported number reads it.
 * `tr7.pkl` / `te7.pkl`: every MNIST seven (CC BY-SA 3.0) in the original order, uint8, with
   an added effect whose per-image strength is written to `poor_sevens_truth.npz`.
 
@@ -21,7 +23,8 @@ utterances go where is fixed by the committed list `data/librispeech_utterances.
 layouts give byte-identical files. The Common Voice clips are read from
 `commonvoice-sample/<language>/clips/<clip>.mp3` (the layout of the public repository
 omnilingo/rsample-100-cv-corpus-6.1-2020-12-11 and of this project's shared copy); which ones, in
-which order, and their md5 sums are fixed by the committed list `data/commonvoice_clips.csv`.
+which order, and their md5 sums are fixed by the committed list `data/commonvoice_clips.csv`; those of
+`dev_cv.pkl` are read from `commonvoice-dev/` (the same layout) by `data/commonvoice_dev_clips.csv`.
 MNIST is read from `mnist/` (the four IDX .gz files). Every source file is checked (present, md5
 where one is published or listed) before anything is written; `data/speakers.json` traces every
 speech row to its speaker, utterance or clip, sex (and language), `data/manifest.json` holds the
@@ -53,7 +56,7 @@ DEFAULT_OUT = HERE / "data"
 SR = 16000
 UTTS_PER_SPEAKER = 10
 ROW_LENGTH = {"trs.pkl": 16180, "tes.pkl": 22631,  # samples per row (as in the course's files)
-              "tes_cv.pkl": 22631}                 # the Common Voice test set: the test files' length
+              "tes_cv.pkl": 22631, "dev_cv.pkl": 22631}   # the Common Voice sets: the test files' length
 TRIM_TOP_DB = 20           # leading silence: frames more than 20 dB below the utterance's peak
 SEED = 0
 UTTERANCE_LIST = HERE / "data" / "librispeech_utterances.csv"
@@ -61,6 +64,9 @@ LIBRISPEECH_OUTPUTS = ("trs.pkl", "tes.pkl")
 CV_FILE = "tes_cv.pkl"     # the Common Voice test set; its rows are traced in speakers.json under this key
 CV_DIR = "commonvoice-sample"                       # below the sources folder (and the download cache)
 CV_CLIP_LIST = HERE / "data" / "commonvoice_clips.csv"
+DEV_FILE, DEV_DIR = "dev_cv.pkl", "commonvoice-dev"   # Common Voice speakers for choosing, never for reporting
+DEV_CLIP_LIST = HERE / "data" / "commonvoice_dev_clips.csv"
+CV_SETS = {CV_FILE: (CV_DIR, CV_CLIP_LIST), DEV_FILE: (DEV_DIR, DEV_CLIP_LIST)}   # file -> (folder, committed list)
 CV_REPOSITORY = "omnilingo/rsample-100-cv-corpus-6.1-2020-12-11"
 CV_COMMIT = "6785f863fec9770151abfe50a5e3e3787fd20ba2"
 
@@ -87,9 +93,10 @@ PUBLIC_SOURCES = (
     "  mnist/: the four MNIST IDX .gz files from any MNIST mirror (md5 sums in hw4data.MNIST_FILES);\n"
     "  commonvoice-sample/: the Common Voice clips listed in data/commonvoice_clips.csv, at their paths\n"
     f"     <language>/clips/<clip>.mp3 as in https://github.com/{CV_REPOSITORY} (commit {CV_COMMIT[:12]},\n"
-    "     CC0; ../shared/datasets/commonvoice-sample is such a copy)."
+    "     CC0; ../shared/datasets/commonvoice-sample is such a copy);\n"
+    "  commonvoice-dev/: likewise the clips listed in data/commonvoice_dev_clips.csv (../shared/datasets/commonvoice-dev)."
 )
-OUTPUTS = ("trs.pkl", "tes.pkl", "tr7.pkl", "te7.pkl", CV_FILE)
+OUTPUTS = ("trs.pkl", "tes.pkl", "tr7.pkl", "te7.pkl", CV_FILE, DEV_FILE)
 
 
 class DataError(RuntimeError):
@@ -244,7 +251,7 @@ def speech_rows(paths, length):
 
 
 def read_clip_list(path=CV_CLIP_LIST):
-    """The committed list of tes_cv.pkl: [{speaker, sex, language, path, md5}, ...] in row order."""
+    """A committed clip list (of tes_cv.pkl by default): [{speaker, sex, language, path, md5}, ...] in row order."""
     with open(path, newline="") as f:
         clips = list(csv.DictReader(line for line in f if not line.startswith("#")))
     speakers = [c["speaker"] for c in clips]
@@ -256,18 +263,21 @@ def read_clip_list(path=CV_CLIP_LIST):
     return clips
 
 
-CV_HOWTO = ("Fetch the listed clips with `python hw4data.py --download` (only those, 6.4 MB, into the cache "
-            f"folder), or copy them into DIR/{CV_DIR}/ at their paths (<language>/clips/<clip>.mp3) from "
+def cv_howto(name):
+    return ("Fetch the listed clips with `python hw4data.py --download` (only those, about 7 MB a list, into the cache "
+            f"folder), or copy them into DIR/{CV_SETS[name][0]}/ at their paths (<language>/clips/<clip>.mp3) from "
             f"https://github.com/{CV_REPOSITORY} (commit {CV_COMMIT}) and pass --sources DIR.")
 
 
-def check_clips(sources, clips):
-    """Every clip of the list is in sources/commonvoice-sample/ with its listed md5, and soundfile reads MP3."""
+def check_clips(sources, clips, name=CV_FILE):
+    """Every clip of the list is in the folder of `name` (sources/commonvoice-sample/ for tes_cv.pkl) with its listed
+    md5, and soundfile reads MP3."""
     import soundfile as sf
-    folder = Path(sources) / CV_DIR
+    folder_name, clip_list = CV_SETS[name]
+    folder = Path(sources) / folder_name
     if not folder.is_dir():
-        raise DataError(f"{folder}: not found; {CV_FILE} is built from the {len(clips)} Common Voice clips listed "
-                        f"in {CV_CLIP_LIST.relative_to(HERE)}. " + CV_HOWTO)
+        raise DataError(f"{folder}: not found; {name} is built from the {len(clips)} Common Voice clips listed "
+                        f"in {clip_list.relative_to(HERE)}. " + cv_howto(name))
     bad = []
     for clip in clips:
         path = folder / clip["path"]
@@ -277,17 +287,17 @@ def check_clips(sources, clips):
             bad.append(f"{path}: md5 {md5} does not match the listed {clip['md5']}")
     if bad:
         more = f"\n  ... and {len(bad) - 5} more" if len(bad) > 5 else ""
-        raise DataError(f"{len(bad)} of the {len(clips)} Common Voice clips listed in {CV_CLIP_LIST.name} are "
-                        "missing or damaged:\n  " + "\n  ".join(bad[:5]) + more + "\n" + CV_HOWTO)
+        raise DataError(f"{len(bad)} of the {len(clips)} Common Voice clips listed in {clip_list.name} are "
+                        "missing or damaged:\n  " + "\n  ".join(bad[:5]) + more + "\n" + cv_howto(name))
     if "MP3" not in sf.available_formats():
         raise DataError(f"soundfile {sf.__version__} (libsndfile {sf.__libsndfile_version__}) cannot decode MP3, "
-                        f"needed for {CV_FILE}; install the pinned requirements.txt (soundfile 0.14.0).")
+                        f"needed for {name}; install the pinned requirements.txt (soundfile 0.14.0).")
     return folder
 
 
 def check_sources(sources, utterance_list, clips):
     """Every listed FLAC, every MNIST file and every listed Common Voice clip is there (MNIST and the clips
-    md5-checked): nothing is written before."""
+    md5-checked): nothing is written before. clips: file name -> its clip list; returns their folders likewise."""
     flac_of = librispeech_files(sources)
     missing = [str(flac_of(u)) for utts in utterance_list.values() for _, _, u in utts if not flac_of(u).is_file()]
     if missing:
@@ -295,7 +305,7 @@ def check_sources(sources, utterance_list, clips):
     for split in ("train", "test"):
         for name in mnist_names(split):
             verify_mnist_file(Path(sources) / "mnist" / name)
-    return flac_of, check_clips(sources, clips)
+    return flac_of, {name: check_clips(sources, c, name) for name, c in clips.items()}
 
 
 # ----------------------------------------------------------------------------- build
@@ -322,12 +332,13 @@ def dump_pickle(array, path):
 
 
 def build(sources=DEFAULT_SOURCES, out=DEFAULT_OUT, seed=SEED, log=print):
-    """Build the five files (and their sidecars) into `out`; return the names written."""
+    """Build the six files (and their sidecars) into `out`; return the names written."""
     sources, out = Path(sources), Path(out)
     if not sources.is_dir():
         raise DataError(f"{sources}: source folder not found. " + PUBLIC_SOURCES)
-    utterance_list, clips = read_utterance_list(), read_clip_list()
-    flac_of, cv_folder = check_sources(sources, utterance_list, clips)
+    utterance_list = read_utterance_list()
+    clips_of = {name: read_clip_list(clip_list) for name, (_, clip_list) in CV_SETS.items()}
+    flac_of, cv_folders = check_sources(sources, utterance_list, clips_of)
     out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
@@ -355,17 +366,19 @@ def build(sources=DEFAULT_SOURCES, out=DEFAULT_OUT, seed=SEED, log=print):
                          "rows": [{"speaker": f"ls{spk}", "utterance": u, "sex": sex} for spk, sex, u in utts]}
         log(f"{out / name}: {len(utts)} x {length} float32, {len(speakers)} speakers")
 
-    if CV_FILE in todo:
-        length = ROW_LENGTH[CV_FILE]
-        dump_pickle(speech_rows([cv_folder / c["path"] for c in clips], length), out / CV_FILE)
-        written[CV_FILE] = sha256(out / CV_FILE)
+    for name, clips in clips_of.items():
+        if name not in todo:
+            continue
+        length = ROW_LENGTH[name]
+        dump_pickle(speech_rows([cv_folders[name] / c["path"] for c in clips], length), out / name)
+        written[name] = sha256(out / name)
         speakers = list(dict.fromkeys(c["speaker"] for c in clips))
         languages = [c["language"] for c in clips[::UTTS_PER_SPEAKER]]
-        sidecar[CV_FILE] = {"row_length": length, "speakers": speakers, "languages": languages,
-                            "source": f"Mozilla Common Voice 6.1 (CC0 1.0), via {CV_REPOSITORY} at {CV_COMMIT}",
-                            "rows": [{"speaker": c["speaker"], "utterance": c["path"], "sex": c["sex"],
-                                      "language": c["language"]} for c in clips]}
-        log(f"{out / CV_FILE}: {len(clips)} x {length} float32, {len(speakers)} speakers, "
+        sidecar[name] = {"row_length": length, "speakers": speakers, "languages": languages,
+                         "source": f"Mozilla Common Voice 6.1 (CC0 1.0), via {CV_REPOSITORY} at {CV_COMMIT}",
+                         "rows": [{"speaker": c["speaker"], "utterance": c["path"], "sex": c["sex"],
+                                   "language": c["language"]} for c in clips]}
+        log(f"{out / name}: {len(clips)} x {length} float32, {len(speakers)} speakers, "
             f"{len(set(languages))} languages (Common Voice)")
 
     if {"tr7.pkl", "te7.pkl"} & set(todo):
@@ -408,23 +421,24 @@ def download(cache=None, librispeech_url=LIBRISPEECH_URL, mnist_url=MNIST_URL, c
              md5=None, log=print):
     """Fetch into `cache` what is missing there: LibriSpeech's test-clean.tar.gz (only the listed FLAC files and
     SPEAKERS.TXT are extracted, into cache/LibriSpeech/), the four MNIST files (cache/mnist/) and the Common Voice
-    clips of data/commonvoice_clips.csv, only those (cache/commonvoice-sample/<language>/clips/<clip>.mp3), each
+    clips of data/commonvoice_clips.csv and data/commonvoice_dev_clips.csv, only those (cache/commonvoice-sample/ and
+    cache/commonvoice-dev/, at <language>/clips/<clip>.mp3; all from one repository, `commonvoice_url`), each
     checked against its md5 (`md5` overrides the published or listed sums by file name). pooch downloads to a
     temporary file and keeps it only when the hash matches, so a failed or interrupted download leaves nothing in
     place of a good file, and a second call downloads nothing. The clips come from one server: after the first
     clip that fails, the others are not tried. Returns `cache`, a sources folder for build()."""
     import pooch
     cache = Path(cache or cache_dir())
-    clips = read_clip_list()
-    md5 = {**dict([LIBRISPEECH_ARCHIVE]), **MNIST_FILES, **{Path(c["path"]).name: c["md5"] for c in clips},
+    clips = [(folder, c) for folder, clip_list in CV_SETS.values() for c in read_clip_list(clip_list)]
+    md5 = {**dict([LIBRISPEECH_ARCHIVE]), **MNIST_FILES, **{Path(c["path"]).name: c["md5"] for _, c in clips},
            **(md5 or {})}
     archive = LIBRISPEECH_ARCHIVE[0]
     members = ["LibriSpeech/SPEAKERS.TXT"] + [f"LibriSpeech/{openslr_path(u)}"
                                               for utts in read_utterance_list().values() for _, _, u in utts]
     jobs = [(librispeech_url + archive, archive, cache, pooch.Untar(members=members, extract_dir="."), False)]
     jobs += [(mnist_url + name, name, cache / "mnist", None, False) for name in MNIST_FILES]
-    jobs += [(commonvoice_url + c["path"], Path(c["path"]).name, cache / CV_DIR / Path(c["path"]).parent, None, True)
-             for c in clips]
+    jobs += [(commonvoice_url + c["path"], Path(c["path"]).name, cache / folder / Path(c["path"]).parent, None, True)
+             for folder, c in clips]
     downloader = pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=(10, 120))
     failed, clip_failed = [], 0
     for url, name, folder, processor, is_clip in jobs:
@@ -446,9 +460,10 @@ def download(cache=None, librispeech_url=LIBRISPEECH_URL, mnist_url=MNIST_URL, c
     if failed:
         raise DataError("could not download:\n  " + "\n  ".join(failed) + f"\nCache folder: {cache}. Without a "
                         f"network, put those files there yourself (the archive in {cache}, the MNIST files in "
-                        f"{cache / 'mnist'}, the clips of {CV_CLIP_LIST.name} at their paths in {cache / CV_DIR}) "
-                        "and run `python hw4data.py --download` again, or pass local copies with --sources DIR "
-                        f"(DIR/LibriSpeech/ or DIR/librispeech-test-clean/, DIR/mnist/ and DIR/{CV_DIR}/).")
+                        f"{cache / 'mnist'}, the clips of {CV_CLIP_LIST.name} and {DEV_CLIP_LIST.name} at their paths "
+                        f"in {cache / CV_DIR} and {cache / DEV_DIR}) and run `python hw4data.py --download` again, or "
+                        "pass local copies with --sources DIR (DIR/LibriSpeech/ or DIR/librispeech-test-clean/, "
+                        f"DIR/mnist/, DIR/{CV_DIR}/ and DIR/{DEV_DIR}/).")
     log(f"sources ready in {cache}")
     return cache
 
@@ -456,7 +471,8 @@ def download(cache=None, librispeech_url=LIBRISPEECH_URL, mnist_url=MNIST_URL, c
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sources", default=os.environ.get("HW4_SOURCES", DEFAULT_SOURCES), type=Path,
-                   help="folder holding LibriSpeech/ or librispeech-test-clean/, mnist/ and commonvoice-sample/ "
+                   help="folder holding LibriSpeech/ or librispeech-test-clean/, mnist/, commonvoice-sample/ and "
+                        "commonvoice-dev/ "
                         "(default: ../shared/datasets)")
     p.add_argument("--download", action="store_true",
                    help="fetch the sources into the cache folder ($HW4_CACHE, else the user's cache) and build from there")

@@ -59,6 +59,25 @@ def test_commonvoice_test_set(built):
     assert manifest["tes_cv.pkl"] == hw4data.sha256(built / "tes_cv.pkl")
 
 
+def test_commonvoice_dev_set_shares_no_speaker_with_the_test_set(built):
+    """dev_cv.pkl: the same format from its own committed list, 18 speakers of 15 languages, none of them (and no clip)
+    in tes_cv.pkl: what is chosen on it never saw a test speaker."""
+    X = load(built, "dev_cv.pkl")
+    assert X.shape == (180, 22631) and X.dtype == np.float32 and np.isfinite(X).all()
+    side = json.loads((built / "speakers.json").read_text())
+    dev, test = side["dev_cv.pkl"], side["tes_cv.pkl"]
+    assert [(r["speaker"], r["utterance"]) for r in dev["rows"]] == \
+        [(c["speaker"], c["path"]) for c in hw4data.read_clip_list(hw4data.DEV_CLIP_LIST)]
+    assert len(dev["speakers"]) == 18 and len(set(dev["languages"])) == 15
+    for i, speaker in enumerate(dev["speakers"]):
+        assert {r["speaker"] for r in dev["rows"][10 * i:10 * i + 10]} == {speaker}
+    assert not set(dev["speakers"]) & set(test["speakers"])
+    assert not {r["utterance"] for r in dev["rows"]} & {r["utterance"] for r in test["rows"]}
+    assert not {bytes(x) for x in X} & {bytes(x) for x in load(built, "tes_cv.pkl")}    # no shared audio either
+    manifest = json.loads((built / "manifest.json").read_text())["files"]
+    assert manifest["dev_cv.pkl"] == hw4data.sha256(built / "dev_cv.pkl")
+
+
 def test_commonvoice_rows_match_librosa_load(built, sources):
     """A row is librosa.load(path, sr=16000) of the MP3 from where the speech starts, decoded by soundfile (an
     audioread fallback would warn "PySoundFile failed"; here it is an error)."""
@@ -75,7 +94,7 @@ def test_commonvoice_rows_match_librosa_load(built, sources):
 
 def test_rows_start_on_speech(built):
     """The first 50 ms of every row carry speech-level energy, not leading silence."""
-    for name in ("trs.pkl", "tes.pkl", "tes_cv.pkl"):
+    for name in ("trs.pkl", "tes.pkl", "tes_cv.pkl", "dev_cv.pkl"):
         X = load(built, name)
         first = np.sqrt((X[:, :800] ** 2).mean(1))
         whole = np.sqrt((X ** 2).mean(1))
@@ -126,7 +145,8 @@ def test_frame_by_hand():
 
 def test_deterministic(built, sources, tmp_path):
     hw4data.build(sources, tmp_path, log=lambda *a: None)
-    for name in ("trs.pkl", "tes.pkl", "tr7.pkl", "te7.pkl", "tes_cv.pkl", "speakers.json", "manifest.json"):
+    for name in ("trs.pkl", "tes.pkl", "tr7.pkl", "te7.pkl", "tes_cv.pkl", "dev_cv.pkl", "speakers.json",
+                 "manifest.json"):
         assert (tmp_path / name).read_bytes() == (built / name).read_bytes(), name
 
 
@@ -164,9 +184,10 @@ def linked_sources(sources, tmp_path, commonvoice=True):
             for f in d.iterdir():
                 (dst / d.name / f.name).symlink_to(f)
     (tmp_path / "mnist").symlink_to(sources / "mnist")
-    for clip in hw4data.read_clip_list() if commonvoice else ():
-        (tmp_path / "commonvoice-sample" / clip["path"]).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / "commonvoice-sample" / clip["path"]).symlink_to(sources / "commonvoice-sample" / clip["path"])
+    for folder, clip_list in hw4data.CV_SETS.values() if commonvoice else ():
+        for clip in hw4data.read_clip_list(clip_list):
+            (tmp_path / folder / clip["path"]).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / folder / clip["path"]).symlink_to(sources / folder / clip["path"])
     spk, _, utt = hw4data.read_utterance_list()["tes.pkl"][3]
     return dst / f"ls{spk}" / f"{utt}.flac"
 

@@ -24,7 +24,7 @@ CLOSED = "http://127.0.0.1:9/"          # nothing listens there: a refused conne
 @pytest.fixture(scope="module")
 def mirror(sources, tmp_path_factory):
     """test-clean.tar.gz in OpenSLR's layout (LibriSpeech/SPEAKERS.TXT, LibriSpeech/test-clean/<speaker>/<chapter>/
-    <utterance>.flac) with the listed utterances, mnist/, and commonvoice-sample/<language>/clips/<clip>.mp3 (the
+    <utterance>.flac) with the listed utterances, mnist/, and commonvoice/<language>/clips/<clip>.mp3 (the
     listed clips, as the Common Voice repository lays them out), served on localhost. Yields (base URL, archive
     md5)."""
     root = tmp_path_factory.mktemp("mirror")
@@ -40,9 +40,10 @@ def mirror(sources, tmp_path_factory):
                 tar.add(shared / f"ls{spk}" / f"{utt}.flac",
                         arcname=f"LibriSpeech/test-clean/{spk}/{utt.split('-')[1]}/{utt}.flac")
     shutil.copytree(sources / "mnist", root / "mnist")
-    for clip in hw4data.read_clip_list():
-        (root / "commonvoice-sample" / clip["path"]).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(sources / "commonvoice-sample" / clip["path"], root / "commonvoice-sample" / clip["path"])
+    for folder, clip_list in hw4data.CV_SETS.values():     # one repository: both lists' clips under one base URL
+        for clip in hw4data.read_clip_list(clip_list):
+            (root / "commonvoice" / clip["path"]).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(sources / folder / clip["path"], root / "commonvoice" / clip["path"])
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     handler.log_message = lambda *a: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -53,15 +54,16 @@ def mirror(sources, tmp_path_factory):
 
 def test_download_verify_extract_and_identical_stand_ins(mirror, built, tmp_path):
     url, md5 = mirror
-    cache = hw4data.download(tmp_path / "cache", url, url + "mnist/", url + "commonvoice-sample/",
+    cache = hw4data.download(tmp_path / "cache", url, url + "mnist/", url + "commonvoice/",
                              md5={"test-clean.tar.gz": md5}, log=print)
     flacs = list((cache / "LibriSpeech" / "test-clean").rglob("*.flac"))
     assert len(flacs) == 400 and (cache / "LibriSpeech" / "SPEAKERS.TXT").is_file()
-    clips = sorted(p.relative_to(cache / "commonvoice-sample").as_posix()
-                   for p in (cache / "commonvoice-sample").rglob("*") if p.is_file())
-    assert clips == sorted(c["path"] for c in hw4data.read_clip_list()) and len(clips) == 190   # only the listed
+    for folder, clip_list in hw4data.CV_SETS.values():
+        clips = sorted(p.relative_to(cache / folder).as_posix() for p in (cache / folder).rglob("*") if p.is_file())
+        assert clips == sorted(c["path"] for c in hw4data.read_clip_list(clip_list)), folder   # only the listed
     hw4data.build(cache, tmp_path / "out", log=lambda *a: None)
-    for name in ("trs.pkl", "tes.pkl", "tr7.pkl", "te7.pkl", "tes_cv.pkl", "speakers.json", "manifest.json"):
+    for name in ("trs.pkl", "tes.pkl", "tr7.pkl", "te7.pkl", "tes_cv.pkl", "dev_cv.pkl", "speakers.json",
+                 "manifest.json"):
         assert (tmp_path / "out" / name).read_bytes() == (built / name).read_bytes(), name
     # a second run finds everything in the cache and asks no server
     assert hw4data.download(cache, CLOSED, CLOSED, CLOSED, md5={"test-clean.tar.gz": md5}, log=print) == cache
@@ -70,7 +72,7 @@ def test_download_verify_extract_and_identical_stand_ins(mirror, built, tmp_path
 def test_a_wrong_hash_keeps_nothing(mirror, tmp_path):
     url, _ = mirror
     with pytest.raises(hw4data.DataError, match="test-clean.tar.gz: the download does not have the published md5"):
-        hw4data.download(tmp_path / "cache", url, url + "mnist/", url + "commonvoice-sample/",
+        hw4data.download(tmp_path / "cache", url, url + "mnist/", url + "commonvoice/",
                          md5={"test-clean.tar.gz": "0" * 32})
     assert not list((tmp_path / "cache").glob("test-clean*")) and not (tmp_path / "cache" / "LibriSpeech").exists()
 
@@ -81,9 +83,9 @@ def test_a_wrong_clip_hash_keeps_nothing(mirror, tmp_path):
     url, _ = mirror
     clips = hw4data.read_clip_list()
     name = clips[5]["path"].split("/")[-1]
-    with pytest.raises(hw4data.DataError, match=f"{url}commonvoice-sample/{clips[5]['path']}: the download does "
+    with pytest.raises(hw4data.DataError, match=f"{url}commonvoice/{clips[5]['path']}: the download does "
                                                 "not have the listed md5 0{32}; it was removed"):
-        hw4data.download(tmp_path / "cache", CLOSED, CLOSED, url + "commonvoice-sample/", md5={name: "0" * 32})
+        hw4data.download(tmp_path / "cache", CLOSED, CLOSED, url + "commonvoice/", md5={name: "0" * 32})
     kept = sorted(p.name for p in (tmp_path / "cache" / "commonvoice-sample").rglob("*") if p.is_file())
     assert kept == sorted(c["path"].split("/")[-1] for c in clips[:5])       # the five before it, verified
 
@@ -99,7 +101,7 @@ def test_no_network_fails_fast_and_writes_nothing(tmp_path):
     assert r.returncode == 2 and time.time() - t0 < 30
     for name in ["test-clean.tar.gz", *hw4data.MNIST_FILES, hw4data.read_clip_list()[0]["path"]]:
         assert CLOSED + name in r.stderr, name
-    assert f"and 189 more listed Common Voice clips under {CLOSED} (not tried)" in r.stderr
+    assert f"and 369 more listed Common Voice clips under {CLOSED} (not tried)" in r.stderr   # 190 + 180, one tried
     assert f"Cache folder: {tmp_path / 'cache'}" in r.stderr and "--sources DIR" in r.stderr
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
 
