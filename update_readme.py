@@ -42,12 +42,16 @@ def ci(g, fmt="+.3f"):
 
 
 def experiments_table():
-    a, b, e, r, c, i, k = (experiment(n) for n in ("p1_ablation", "p2_beta", "p2_effects", "p3_recipe", "p3_changes",
-                                                   "p4_imputer", "p4_changes"))
+    a, m, b, e, r, c, i, k = (experiment(n) for n in ("p1_ablation", "p1_microphones", "p2_beta", "p2_effects",
+                                                      "p3_recipe", "p3_changes", "p4_imputer", "p4_changes"))
     rows = [
         ("p1_ablation", "Does each addition to the Siamese recipe earn its place?", a, lambda: "; ".join(
             f"{t}: " + ", ".join(f"{name} {ci(g)}" for name, g in gains.items()) for t, gains in a["gains"].items())
             + " (gain in test accuracy)"),
+        ("p1_microphones", "What makes the recipe hold up on other microphones (chosen on dev_cv)?", m, lambda: (
+            "; ".join(f"{name}: {ci(g['dev_cv accuracy'])} on dev_cv, {ci(g['LibriSpeech validation accuracy'])} on "
+                      "LibriSpeech validation" for name, g in m["gains"].items())
+            + f" (gain in accuracy over the recipe); kept: {', '.join(m['kept']) or 'none'}")),
         ("p2_beta", "β = 4 against β = 1?", b, lambda: (
             f"absolute ρ of the chosen dimension {ci(b['gains']['rho_chosen'])}, test ELBO {ci(b['gains']['test_elbo'], '+.1f')}"
             " (β 4 minus β 1)")),

@@ -82,6 +82,23 @@ def test_p1_ablation(out, built):
     assert all(0.5 < v <= 1 for v in data["rows"]["LibriSpeech"]["the recipe"])
 
 
+def test_p1_microphones_reads_no_test_set(out, built, tmp_path):
+    """Given a data folder with only trs.pkl and dev_cv.pkl, the experiment runs: no choice it makes can have read
+    tes.pkl or tes_cv.pkl. A candidate is kept exactly when its dev_cv interval lies above zero and LibriSpeech
+    validation is not resolved lower."""
+    for name in ("trs.pkl", "dev_cv.pkl"):
+        (tmp_path / name).symlink_to(built / name)
+    result = run("p1_microphones", out, data=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    data, text = _report(out, "p1_microphones")
+    assert len(data["runs"]) == len(data["variants"]) * len(data["seeds"]) * len(data["folds"])
+    assert set(data["gains"]) == set(data["variants"]) - {"the recipe"} and set(data["refit_gain"]) == set(data["variants"])
+    for name, g in data["gains"].items():
+        keep = g["dev_cv accuracy"]["ci95"][0] > 0 and g["LibriSpeech validation accuracy"]["verdict"] != "hurts"
+        assert (name in data["kept"]) == keep, name
+    assert all(0.5 < v <= 1 for v in data["rows"]["the recipe"]["ls_acc"] + data["rows"]["the recipe"]["dev_acc"])
+
+
 def test_p2_experiments(out, built):
     result = run("p2_beta", out, data=built)
     assert result.returncode == 0, result.stderr[-2000:]

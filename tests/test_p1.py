@@ -132,6 +132,39 @@ def test_crop_and_mask_by_hand(nb):
     assert torch.equal(out[0], S[0, :, 2:6] * keep[0]) and torch.equal(out[1], S[1, :, 6:10] * keep[1])
 
 
+def test_channel_augment_changes_what_it_is_asked_to(nb):
+    """Off by default; the equaliser is one smooth gain curve per spectrogram, the same in every frame; the level one
+    gain for all bins; the noise adds power at the drawn SNR and takes none away."""
+    torch.manual_seed(0)
+    S = torch.rand(64, 513, 48) + 0.1
+    assert torch.equal(nb["channel_augment"](S), S)
+    eq_db = 20 * torch.log10(nb["channel_augment"](S, eq_db=6.0) / S)             # B x 513 x T, in dB
+    assert torch.allclose(eq_db, eq_db[:, :, :1].expand_as(eq_db), atol=1e-3)     # the same in every frame
+    assert eq_db[:, :, 0].diff(dim=1).abs().max() < 0.5                           # smooth: under 0.5 dB per bin
+    assert 3 < eq_db[:, :, 0].std() < 6                                          # about +-6 dB
+    level_db = 20 * torch.log10(nb["channel_augment"](S, level_db=10.0) / S)
+    assert torch.allclose(level_db, level_db[:, :1, :1].expand_as(level_db), atol=1e-3)
+    assert level_db.abs().max() <= 10 and level_db.abs().max() > 8
+    noisy = nb["channel_augment"](S, snr_db=(20.0, 20.0))
+    assert (noisy >= S).all()
+    added = (noisy.pow(2) - S.pow(2)).mean((1, 2)) / S.pow(2).mean((1, 2))
+    assert torch.allclose(added, torch.full_like(added, 0.01), rtol=0.05)         # 20 dB: a hundredth of the power
+
+
+def test_normalised_encoder_ignores_a_microphones_gain_curve(nb):
+    """normalise=True removes each utterance's long-term log spectrum: a fixed gain per frequency bin (a microphone)
+    leaves the embedding unchanged; the plain encoder's embedding moves."""
+    torch.manual_seed(0)
+    S = torch.rand(4, 513, 60) + 0.5
+    gain = torch.linspace(0.5, 2.0, 513)[None, :, None]
+    for normalise, same in ((True, True), (False, False)):
+        encoder = nb["SpeakerEncoder"](frame_channels=0, normalise=normalise).eval()
+        encoder.norm.running_var.fill_(1.0)
+        with torch.no_grad():
+            moved = (encoder(S) - encoder(S * gain)).abs().max()
+        assert (moved < 1e-2) == same, (normalise, moved)
+
+
 def test_fast_run_metrics(fast_run):
     m = fast_run["metrics"]
     assert m["p1_test_speakers"] == 10 and m["p1_commonvoice_speakers"] == 19 and m["p1_seeds"] == 2
