@@ -3,7 +3,7 @@
 # papermill, export homework4.html with every image, sound and formula embedded, and update README.md's numbers.
 # Usage: ./run.sh [--sources DIR]
 #   DIR holds LibriSpeech/ (OpenSLR's test-clean, extracted) or librispeech-test-clean/, mnist/ and
-#   commonvoice-sample/ (default: $HW4_SOURCES, else ../shared/datasets). Without them, `hw4data.py --download`
+#   commonvoice-sample/ and commonvoice-dev/ (default: $HW4_SOURCES, else ../shared/datasets). Without them, `hw4data.py --download`
 #   fetches them into the cache folder ($HW4_CACHE, else ~/.cache/hw4) and the build reads them from there.
 #   The notebook runs with its defaults (data/, results/, FAST = False) and MNIST_DIR=DIR/mnist.
 set -euo pipefail
@@ -19,10 +19,10 @@ while [ $# -gt 0 ]; do
 done
 bash setup_env.sh
 if { [ -d "$SOURCES/LibriSpeech/test-clean" ] || [ -d "$SOURCES/librispeech-test-clean" ]; } \
-    && [ -d "$SOURCES/commonvoice-sample" ]; then
+    && [ -d "$SOURCES/commonvoice-sample" ] && [ -d "$SOURCES/commonvoice-dev" ]; then
   .venv/bin/python hw4data.py --sources "$SOURCES"
 else
-  echo "no LibriSpeech or commonvoice-sample in $SOURCES: downloading the public sources (about 365 MB, once)"
+  echo "no LibriSpeech, commonvoice-sample or commonvoice-dev in $SOURCES: downloading the public sources (about 365 MB, once)"
   .venv/bin/python hw4data.py --download
   SOURCES="$(.venv/bin/python -c 'import hw4data; print(hw4data.cache_dir())')"
 fi

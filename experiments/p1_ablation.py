@@ -26,7 +26,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 NAME = "p1_ablation"
-VARIANTS = {"the recipe": {}, "without the frame layer": dict(frame_channels=0),
+VARIANTS = {"the recipe": {}, "without the frame layer": dict(frame_channels=0),   # changes to the notebook's P1_RECIPE
             "without the AM-softmax term": dict(am_softmax=False), "without crops and time masks": dict(crops=False)}
 TEST_SETS = {"LibriSpeech": "tes", "Common Voice": "tes_cv"}
 
@@ -41,9 +41,11 @@ def spectrograms(data):
 
 
 def train(job):
-    """One model of one ensemble: job = dict(variant, seed, fold, epochs, data) -> its test embeddings and w, b."""
+    """One model of one ensemble: job = dict(variant, seed, fold, epochs, data) -> its test embeddings and w, b. The
+    variant changes the notebook's recipe, P1_RECIPE."""
     nb, S, start = WORKER["nb"], spectrograms(job["data"]), time.time()
-    model, _ = nb["train_siamese"](S["trs"], job["seed"], job["fold"], job["epochs"], **VARIANTS[job["variant"]])
+    model, _ = nb["train_siamese"](S["trs"], job["seed"], job["fold"], job["epochs"],
+                                   **{**nb["P1_RECIPE"], **VARIANTS[job["variant"]]})
     kept = {k: v for k, v in job.items() if k != "data"}            # not the data folder: a path of this machine
     return {**kept, "w_and_b": model.w_and_b(), "uncalibrated": model.uncalibrated, "best_epoch": model.best_epoch,
             "embeddings": {name: nb["embed"](model, S[name]).numpy() for name in TEST_SETS.values()},
