@@ -75,10 +75,10 @@ def test_p1_ablation(out, built):
     result = run("p1_ablation", out, data=built)
     assert result.returncode == 0, result.stderr[-2000:]
     data, text = _report(out, "p1_ablation")
-    assert len(data["runs"]) == 4 * len(data["seeds"]) * len(data["folds"])
+    assert len(data["runs"]) == 5 * len(data["seeds"]) * len(data["folds"])
     assert set(data["gains"]) == {"LibriSpeech", "Common Voice"}
     assert set(data["gains"]["LibriSpeech"]) == {"the frame layer", "the AM-softmax term", "crops and time masks",
-                                                 "calibration", "the five-model ensemble"}
+                                                 "the noise at a random SNR", "calibration", "the five-model ensemble"}
     assert all(0.5 < v <= 1 for v in data["rows"]["LibriSpeech"]["the recipe"])
 
 
@@ -97,6 +97,14 @@ def test_p1_microphones_reads_no_test_set(out, built, tmp_path):
         keep = g["dev_cv accuracy"]["ci95"][0] > 0 and g["LibriSpeech validation accuracy"]["verdict"] != "hurts"
         assert (name in data["kept"]) == keep, name
     assert all(0.5 < v <= 1 for v in data["rows"]["the recipe"]["ls_acc"] + data["rows"]["the recipe"]["dev_acc"])
+
+
+def test_p1_microphones_merges_the_kept_changes():
+    """The second round trains the kept candidates together: their channel_augment settings merge, not replace."""
+    sys.path.insert(0, str(ROOT / "experiments"))
+    import p1_microphones
+    assert p1_microphones.together(["random equaliser", "noise at a random SNR", "AM-softmax margin 0.1"]) == {
+        "channel": {"eq_db": 6.0, "snr_db": (10.0, 40.0)}, "margin": 0.1}
 
 
 def test_p2_experiments(out, built):

@@ -173,7 +173,7 @@ ANSWERS = {   # problem -> every number of its Answer, in order: 'key:fmt' from 
     1: ["p1_test_speakers:d", "p1_librispeech_ensemble:.3f", "p1_librispeech_ensemble_ci95[0]:.3f",
         "p1_librispeech_ensemble_ci95[1]:.3f", "p1_librispeech_auc:.3f", "p1_seeds:d", "70", "p1_commonvoice_speakers:d",
         "p1_commonvoice_ensemble:.3f", "p1_commonvoice_ensemble_ci95[0]:.3f", "p1_commonvoice_ensemble_ci95[1]:.3f",
-        "p1_librispeech_ensemble_gain:+.3f", "p1_librispeech_ensemble_gain_ci95[0]:+.3f",
+        "p1_commonvoice_auc:.3f", "p1_librispeech_ensemble_gain:+.3f", "p1_librispeech_ensemble_gain_ci95[0]:+.3f",
         "p1_librispeech_ensemble_gain_ci95[1]:+.3f"],
     2: ["p2_K:d", "p2_seeds:d", "p2_rho_chosen_mean:.3f", "p2_rho_chosen_ci95[0]:.3f", "p2_rho_chosen_ci95[1]:.3f",
         "p2_rho_chosen_min:.3f"],
@@ -226,14 +226,15 @@ def test_judgement_words_in_the_text_follow_their_intervals(nb):
 
 
 def test_the_report_is_short(nb):
-    """At most 2,500 words (whitespace-separated) of markdown and of the Markdown the code displays, and at most 700
-    non-blank lines of code."""
+    """At most 2,500 words (whitespace-separated) of markdown and of the Markdown the code displays, and at most 730
+    non-blank lines of code (700 until problem 1 gained the candidates that experiments/p1_microphones trains: they
+    live in the notebook's definitions, never in a second copy)."""
     words = sum(len("".join(c["source"]).split()) for c in nb["cells"] if c["cell_type"] == "markdown")
     words += sum(len("".join(o["data"]["text/markdown"]).split()) for c in nb["cells"] for o in c.get("outputs", [])
                  if "text/markdown" in o.get("data", {}))
     assert words <= 2500, f"{words} words"
     code = sum(1 for c in nb["cells"] if c["cell_type"] == "code" for line in "".join(c["source"]).splitlines() if line.strip())
-    assert code <= 700, f"{code} lines of code"
+    assert code <= 730, f"{code} lines of code"
 
 
 def test_evidence_paragraphs_quote_the_linked_reports(nb):
