@@ -179,6 +179,29 @@ def read_report(args, name, why):
     return data
 
 
+# ----------------------------------------------------------------------------- problem 1
+def speech_spectrograms(data, min_speakers):
+    """The notebook's spectrograms of the speech files data/NAME.pkl for each NAME of min_speakers (NAME -> the
+    fewest speakers it must hold), computed once per worker and kept in WORKER["S"]."""
+    if "S" not in WORKER:
+        nb = WORKER["nb"]
+        WORKER["S"] = {name: nb["spectrograms"](hw4lib.speech_file(Path(data) / f"{name}.pkl", min_speakers=n),
+                                                    nb["DEVICE"]) for name, n in min_speakers.items()}
+    return WORKER["S"]
+
+
+class Member:
+    """What the notebook's evaluate and calibrate read and set of a trained Siamese model, from an experiment's result:
+    w and b (as calibrated; tensors, so calibrate can refit them) and, where recorded, w and b as trained."""
+
+    def __init__(self, result):
+        self.w, self.b = (torch.tensor(v, dtype=torch.float64) for v in result["w_and_b"])
+        self.uncalibrated = tuple(result["uncalibrated"]) if "uncalibrated" in result else None
+
+    def w_and_b(self):
+        return self.w.item(), self.b.item()
+
+
 def save_figure(fig, path):
     """Lay out, write (80 dpi, making the folder) and close an experiment's figure."""
     import matplotlib.pyplot as plt

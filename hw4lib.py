@@ -144,6 +144,9 @@ def load_pickle(path):
 MIN_UTTERANCE = 4_000          # samples: a quarter of a second at 16 kHz, about four 1,024-sample STFT windows
 
 
+MAX_PEAK = 2.0      # largest |sample| a speech file may hold
+
+
 def check_speech(X, path, min_speakers):
     """A speech matrix as librosa.load gives it: 2-D float (utterances x samples), finite, in [-1, 1], no silent
     (all-zero) row, at least MIN_UTTERANCE samples per row, rows in blocks of 10 utterances per speaker, at least
@@ -181,9 +184,6 @@ def check_speech(X, path, min_speakers):
         raise ValueError(f"{path}: {len(rows)} silent rows (every sample 0), e.g. rows {rows[:10].tolist()}; each row "
                          "must be an utterance: replace those rows with speech.")
     return X.astype(np.float32)
-
-
-MAX_PEAK = 2.0      # largest |sample| a speech file may hold
 
 
 def speech_file(path, min_speakers):

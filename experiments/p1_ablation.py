@@ -32,37 +32,19 @@ VARIANTS = {"the recipe": {}, "without the frame layer": dict(frame_channels=0),
             "without the AM-softmax term": dict(am_softmax=False), "without crops and time masks": dict(crops=False),
             "without the noise": dict(channel=None)}
 TEST_SETS = {"LibriSpeech": "tes", "Common Voice": "tes_cv"}
-
-
-def spectrograms(data):
-    """trs, tes and tes_cv as the notebook's spectrograms, computed once per worker."""
-    if "S" not in WORKER:
-        nb = WORKER["nb"]
-        WORKER["S"] = {name: nb["spectrograms"](hw4lib.speech_file(Path(data) / f"{name}.pkl", min_speakers=n),
-                                                    nb["DEVICE"]) for name, n in (("trs", 10), ("tes", 2), ("tes_cv", 2))}
-    return WORKER["S"]
+SPEECH = {"trs": 10, "tes": 2, "tes_cv": 2}      # the files the workers read -> the fewest speakers each must hold
 
 
 def train(job):
     """One model of one ensemble: job = dict(variant, seed, fold, epochs, data) -> its test embeddings and w, b. The
     variant changes the notebook's recipe, P1_RECIPE."""
-    nb, S, start = WORKER["nb"], spectrograms(job["data"]), time.time()
+    nb, S, start = WORKER["nb"], hw4exp.speech_spectrograms(job["data"], SPEECH), time.time()
     model, _ = nb["train_siamese"](S["trs"], job["seed"], job["fold"], job["epochs"],
                                    **{**nb["P1_RECIPE"], **VARIANTS[job["variant"]]})
     kept = {k: v for k, v in job.items() if k != "data"}            # not the data folder: a path of this machine
     return {**kept, "w_and_b": model.w_and_b(), "uncalibrated": model.uncalibrated, "best_epoch": model.best_epoch,
             "embeddings": {name: nb["embed"](model, S[name]).numpy() for name in TEST_SETS.values()},
             "seconds": time.time() - start}
-
-
-class Member:
-    """What the notebook's evaluate reads of a trained model: w and b, calibrated and as trained."""
-
-    def __init__(self, result):
-        self.calibrated, self.uncalibrated = tuple(result["w_and_b"]), tuple(result["uncalibrated"])
-
-    def w_and_b(self):
-        return self.calibrated
 
 
 def scores(nb, results, seeds):
@@ -74,7 +56,7 @@ def scores(nb, results, seeds):
         for seed in seeds:
             for variant in VARIANTS:
                 runs = [r for r in results if (r["variant"], r["seed"]) == (variant, seed)]
-                members, E = [Member(r) for r in runs], [torch.from_numpy(r["embeddings"][name]) for r in runs]
+                members, E = [hw4exp.Member(r) for r in runs], [torch.from_numpy(r["embeddings"][name]) for r in runs]
                 rows_of = np.empty(len(E[0]))                        # evaluate reads only how many rows S has
                 run = nb["evaluate"](members, rows_of, seed, embeddings=E)
                 rows.setdefault(variant, []).append(float(run["accs"].mean()))

@@ -45,20 +45,12 @@ MEASURES = {"LibriSpeech validation accuracy": "ls_acc", "LibriSpeech validation
             "dev_cv accuracy": "dev_acc", "dev_cv AUC": "dev_auc",
             "dev_cv accuracy, half": "dev_halves", "dev_cv accuracy, half, w and b refit on the other half": "dev_refit"}
 FAST_VARIANTS = ("random equaliser", "AM-softmax scale 15", "no AM-softmax")
+SPEECH = {"trs": 10, "dev_cv": 2}   # the files the workers read (never a test set) -> the fewest speakers each holds
 FRESH_PAIRS = 30_000    # + seed: the validation folds' scoring draw, not the draw that chose the epoch and calibrated
 
 
 def more_arguments(p):
     p.add_argument("--seeds", type=int, nargs="+", help="training seeds (default: the notebook's P1_SEEDS)")
-
-
-def spectrograms(data):
-    """trs and dev_cv as the notebook's spectrograms, computed once per worker."""
-    if "S" not in WORKER:
-        nb = WORKER["nb"]
-        WORKER["S"] = {name: nb["spectrograms"](hw4lib.speech_file(Path(data) / f"{name}.pkl", min_speakers=n),
-                                                    nb["DEVICE"]) for name, n in (("trs", 10), ("dev_cv", 2))}
-    return WORKER["S"]
 
 
 def validation_score(nb, model, S, seed, fold):
@@ -73,22 +65,12 @@ def validation_score(nb, model, S, seed, fold):
 def train(job):
     """One model of one ensemble: job = dict(variant, settings, seed, fold, epochs, data) -> its validation scores,
     its dev_cv embeddings and w, b. The settings travel with the job: a worker's VARIANTS lacks those added later."""
-    nb, S, start = WORKER["nb"], spectrograms(job["data"]), time.time()
+    nb, S, start = WORKER["nb"], hw4exp.speech_spectrograms(job["data"], SPEECH), time.time()
     model, _ = nb["train_siamese"](S["trs"], job["seed"], job["fold"], job["epochs"], **job["settings"])
     ls_acc, ls_auc = validation_score(nb, model, S["trs"], job["seed"], job["fold"])
     kept = {k: v for k, v in job.items() if k not in ("data", "settings")}   # not the data folder: a path of this machine
     return {**kept, "w_and_b": model.w_and_b(), "best_epoch": model.best_epoch, "ls_acc": ls_acc, "ls_auc": ls_auc,
             "dev_embeddings": nb["embed"](model, S["dev_cv"]).numpy(), "seconds": time.time() - start}
-
-
-class Member:
-    """What the notebook's evaluate and calibrate read and set of a trained model: w and b (as calibrated)."""
-
-    def __init__(self, result):
-        self.w, self.b = (torch.tensor(v, dtype=torch.float64) for v in result["w_and_b"])
-
-    def w_and_b(self):
-        return self.w.item(), self.b.item()
 
 
 def refit_on_dev(nb, runs, E, seed, refit):
@@ -100,7 +82,7 @@ def refit_on_dev(nb, runs, E, seed, refit):
     fit_rng, score_rng = np.random.default_rng(FRESH_PAIRS + seed), np.random.default_rng(FRESH_PAIRS + 1 + seed)
     accs = []
     for fit_half, score_half in (halves, halves[::-1]):
-        members = [Member(r) for r in runs]
+        members = [hw4exp.Member(r) for r in runs]
         fit_pairs, fit_y = nb["sample_pairs"](fit_half, fit_rng)
         if refit:
             for m, e in zip(members, E):
@@ -118,7 +100,7 @@ def scores(nb, results, seeds, variants):
         for seed in seeds:
             runs = [r for r in results if (r["variant"], r["seed"]) == (variant, seed)]
             E = [torch.from_numpy(r["dev_embeddings"]) for r in runs]
-            dev = nb["evaluate"]([Member(r) for r in runs], np.empty(len(E[0])), seed, embeddings=E)
+            dev = nb["evaluate"]([hw4exp.Member(r) for r in runs], np.empty(len(E[0])), seed, embeddings=E)
             per["ls_acc"].append(float(np.mean([r["ls_acc"] for r in runs])))
             per["ls_auc"].append(float(np.mean([r["ls_auc"] for r in runs])))
             per["dev_acc"].append(float(dev["accs"].mean()))
